@@ -1,0 +1,194 @@
+import type { AdamState } from './optimizer.js';
+import type { ScheduleState } from './schedule.js';
+import { SubflowError } from '../errors.js';
+
+/** Value of `model.json` → `format`; anything else is a foreign folder. */
+export const CHECKPOINT_FORMAT = 'subflow-checkpoint';
+/** Highest `model.json` version this code reads. */
+export const CHECKPOINT_VERSION = 1;
+
+/** How a tensor is stored in a `.bin` file: dtype on disk, and where its bytes are. */
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Storage type; float16 is widened back to float32 on load. */
+  dtype: 'float32' | 'float16';
+  /** Byte offset in the `.bin` file. */
+  offset: number;
+  byteLength: number;
+}
+
+/** What the training run knew when the checkpoint was written (informational). */
+export interface TrainingMetadata {
+  step: number;
+  epoch: number;
+  /** Best validation score so far and the metric it is in, when validation ran. */
+  bestScore?: number | null;
+  bestMetric?: 'loss' | 'bleu' | 'chrf';
+  /** ISO 8601 time of writing. */
+  date?: string;
+  /** tfjs backend that trained it. */
+  backend?: string;
+  /** Free-form description of the training data (corpus names, sizes). */
+  data?: string;
+}
+
+/** The contents of `model.json`: everything needed to rebuild the network and check its weights. */
+export interface ModelJson {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  /** The model's config object (ModelConfig), stored as given. */
+  modelConfig: object;
+  /** File names, inside the folder, of the SentencePiece models; absent when none were given. */
+  tokenizers?: { source: string; target: string };
+  weights: TensorEntry[];
+  /** Hex sha256 of `weights.bin`. */
+  weightsSha256: string;
+  training?: TrainingMetadata;
+}
+
+/**
+ * Everything besides the weights that a resumed run needs to continue exactly (`trainer.json`;
+ * the optimizer's moments live in `optimizer.bin`). All randomness in training is derived from
+ * `seed` with the step (dropout) or the epoch (data order), so `seed` is the whole RNG state.
+ */
+export interface ResumeState {
+  /** Training steps completed. */
+  step: number;
+  /** 1-based epoch in progress. */
+  epoch: number;
+  /** Batches of `epoch` already trained on: a resumed run skips this many. */
+  batchesInEpoch: number;
+  seed: number;
+  schedule: ScheduleState;
+  /** Best validation score and the step it was reached at; null before the first validation. */
+  bestScore: number | null;
+  bestStep: number | null;
+  /** Validations in a row without improvement (early stopping). */
+  badValidations: number;
+  /** Training wall time so far, over all runs. */
+  elapsedMs: number;
+  optimizer: AdamState;
+}
+
+/** `trainer.json`: ResumeState without the moment arrays, plus the `optimizer.bin` manifest. */
+export interface TrainerJson extends Omit<ResumeState, 'optimizer'> {
+  format: 'subflow-trainer';
+  version: number;
+  optimizer: { step: number; slots: TensorEntry[]; sha256: string };
+}
+
+/**
+ * Packs named float32 arrays one after another into one little-endian buffer.
+ * @returns the bytes and the manifest describing where each array lies
+ */
+export function packTensors(
+  tensors: { name: string; shape: number[]; values: Float32Array }[],
+  dtype: 'float32' | 'float16',
+): { bytes: Uint8Array; entries: TensorEntry[] } {
+  const width = dtype === 'float16' ? 2 : 4;
+  const total = tensors.reduce((sum, t) => sum + t.values.length * width, 0);
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  const entries: TensorEntry[] = [];
+  let offset = 0;
+  for (const { name, shape, values } of tensors) {
+    for (let i = 0; i < values.length; i++) {
+      if (dtype === 'float16') view.setUint16(offset + 2 * i, float32ToFloat16(values[i]), true);
+      else view.setFloat32(offset + 4 * i, values[i], true);
+    }
+    entries.push({ name, shape: shape.slice(), dtype, offset, byteLength: values.length * width });
+    offset += values.length * width;
+  }
+  return { bytes, entries };
+}
+
+/**
+ * Reads the arrays `entries` describe out of `bytes`, widening float16 to float32.
+ * @throws SubflowError CHECKPOINT_CORRUPT when an entry lies outside the file or disagrees with its shape
+ */
+export function unpackTensors(
+  bytes: Uint8Array,
+  entries: TensorEntry[],
+  file: string,
+): Map<string, Float32Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Map<string, Float32Array>();
+  for (const entry of entries) {
+    const width = entry.dtype === 'float16' ? 2 : 4;
+    const size = entry.shape.reduce((a, b) => a * b, 1);
+    if (entry.dtype !== 'float32' && entry.dtype !== 'float16')
+      corrupt(file, `${entry.name} has unsupported dtype "${entry.dtype as string}"`);
+    if (entry.byteLength !== size * width)
+      corrupt(
+        file,
+        `${entry.name} has ${entry.byteLength} bytes but shape [${entry.shape}] needs ${size * width}`,
+      );
+    if (entry.offset < 0 || entry.offset + entry.byteLength > bytes.byteLength)
+      corrupt(
+        file,
+        `${entry.name} ends at byte ${entry.offset + entry.byteLength} but the file has ${bytes.byteLength}`,
+      );
+    const values = new Float32Array(size);
+    for (let i = 0; i < size; i++) {
+      values[i] =
+        width === 2
+          ? float16ToFloat32(view.getUint16(entry.offset + 2 * i, true))
+          : view.getFloat32(entry.offset + 4 * i, true);
+    }
+    out.set(entry.name, values);
+  }
+  return out;
+}
+
+/** Bytes a manifest needs: the end of its last entry. */
+export function manifestBytes(entries: TensorEntry[]): number {
+  return entries.reduce((end, e) => Math.max(end, e.offset + e.byteLength), 0);
+}
+
+/** Throws CHECKPOINT_CORRUPT for `file` with a hint to use another checkpoint. */
+export function corrupt(file: string, problem: string, cause?: unknown): never {
+  throw new SubflowError('CHECKPOINT_CORRUPT', `${file} is damaged: ${problem}`, {
+    file,
+    cause,
+    hint: 'the checkpoint was damaged after writing; use another checkpoint (e.g. best/ or an older step-N/)',
+  });
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE 754 half precision bits of `value`, rounded to nearest even; overflow becomes ±Infinity. */
+export function float32ToFloat16(value: number): number {
+  f32[0] = value;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0); // Inf / NaN
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // underflows to ±0
+    mantissa |= 0x800000; // subnormal half: shift the implicit 1 in
+    const shift = 14 - e;
+    const half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    return sign | (half + (rest > halfway || (rest === halfway && (half & 1) === 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (and can reach Infinity).
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1) ? 1 : 0));
+}
+
+/** The float value of IEEE 754 half precision bits. */
+export function float16ToFloat32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}

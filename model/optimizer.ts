@@ -1,0 +1,186 @@
+import * as tf from '@tensorflow/tfjs';
+import { SubflowError } from '../errors.js';
+
+/** Adam hyper-parameters; defaults follow Kingma & Ba (2015) and `ref-small`. */
+export interface AdamOptions {
+  /** Step size; the schedule may change it before every step. Default 1e-3. */
+  learningRate?: number;
+  /** Decay of the first-moment estimate. Default 0.9. */
+  beta1?: number;
+  /** Decay of the second-moment estimate. Default 0.999. */
+  beta2?: number;
+  /** Added to √v̂ so the update stays finite. Default 1e-8. */
+  epsilon?: number;
+  /** Global gradient-norm clip (Pascanu et al. 2013); 0 turns clipping off. Default 5. */
+  clipNorm?: number;
+}
+
+/** The first and second moments of one variable, as plain arrays. */
+export interface AdamSlot {
+  name: string;
+  shape: number[];
+  /** First moment m, float32, same size as the variable. */
+  m: Float32Array;
+  /** Second moment v, float32, same size as the variable. */
+  v: Float32Array;
+}
+
+/** Everything Adam needs to continue exactly where it stopped. */
+export interface AdamState {
+  /** Number of updates applied so far (t in the bias corrections). */
+  step: number;
+  slots: AdamSlot[];
+}
+
+/**
+ * Scales `grads` so their joint L2 norm is at most `clipNorm` (TensorFlow's clip_by_global_norm):
+ * every gradient is multiplied by clipNorm / max(norm, clipNorm), which keeps the update direction.
+ * @param grads gradients by variable name, any shapes
+ * @param clipNorm the largest allowed global norm; 0 returns the gradients unscaled
+ * @returns the (possibly scaled) gradients and the global norm before clipping, a scalar
+ */
+export function clipByGlobalNorm(
+  grads: tf.NamedTensorMap,
+  clipNorm: number,
+): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
+  return tf.tidy(() => {
+    const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    const norm = tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares)) as tf.Scalar;
+    if (clipNorm <= 0) return { grads: { ...grads }, norm };
+    const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
+    const clipped: tf.NamedTensorMap = {};
+    for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, scale);
+    return { grads: clipped, norm };
+  });
+}
+
+/**
+ * Adam over named tf.Variables, written over plain tf ops so that its whole state (m, v, t) can be
+ * read out and restored bit-exactly for resumable checkpoints. Updates are in place (`assign`).
+ */
+export class Adam {
+  learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly clipNorm: number;
+  private readonly variables: Map<string, tf.Variable>;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+
+  /** @param variables the model's trainable variables by name; slots are created for each. */
+  constructor(variables: Map<string, tf.Variable>, options: AdamOptions = {}) {
+    this.learningRate = options.learningRate ?? 1e-3;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+    this.clipNorm = options.clipNorm ?? 5;
+    this.variables = variables;
+    for (const [name, variable] of variables) {
+      this.m.set(name, tf.variable(tf.zerosLike(variable), false));
+      this.v.set(name, tf.variable(tf.zerosLike(variable), false));
+    }
+  }
+
+  /** Updates applied so far. */
+  get step(): number {
+    return this.t;
+  }
+
+  /**
+   * Clips `grads` by global norm and applies one Adam update to the variables they name.
+   * Variables without a gradient are left alone (their moments do not decay), as in PyTorch.
+   * A non-finite norm skips the update entirely, so one bad batch cannot poison the weights.
+   * @returns the global gradient norm before clipping (NaN/Infinity when the update was skipped)
+   */
+  applyGradients(grads: tf.NamedTensorMap): number {
+    const { grads: clipped, norm } = clipByGlobalNorm(grads, this.clipNorm);
+    const normValue = norm.dataSync()[0];
+    norm.dispose();
+    if (!Number.isFinite(normValue)) {
+      tf.dispose(clipped);
+      return normValue;
+    }
+    this.t += 1;
+    const t = this.t;
+    // Bias corrections folded into the step size (Kingma & Ba, §2, the "more efficient" form).
+    const stepSize = (this.learningRate * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
+    tf.tidy(() => {
+      for (const [name, variable] of this.variables) {
+        const g = clipped[name];
+        if (g === undefined) continue;
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        const mNext = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
+        const vNext = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        m.assign(mNext);
+        v.assign(vNext);
+        variable.assign(
+          tf.sub(variable, tf.mul(tf.div(mNext, tf.add(tf.sqrt(vNext), this.epsilon)), stepSize)),
+        );
+      }
+    });
+    tf.dispose(clipped);
+    return normValue;
+  }
+
+  /** A copy of the moments and step count, in the variables' order. */
+  getState(): AdamState {
+    const slots: AdamSlot[] = [];
+    for (const [name, variable] of this.variables) {
+      slots.push({
+        name,
+        shape: variable.shape.slice(),
+        m: Float32Array.from(this.m.get(name)!.dataSync() as Float32Array),
+        v: Float32Array.from(this.v.get(name)!.dataSync() as Float32Array),
+      });
+    }
+    return { step: this.t, slots };
+  }
+
+  /**
+   * Restores a state from `getState`; every variable must have a slot of the same shape.
+   * @throws SubflowError MODEL_MISMATCH naming the variables that differ
+   */
+  setState(state: AdamState): void {
+    const byName = new Map(state.slots.map((slot) => [slot.name, slot]));
+    const problems: string[] = [];
+    for (const [name, variable] of this.variables) {
+      const slot = byName.get(name);
+      if (slot === undefined) problems.push(`${name}: missing`);
+      else if (!sameShape(slot.shape, variable.shape))
+        problems.push(`${name}: saved [${slot.shape}] but model has [${variable.shape}]`);
+    }
+    for (const name of byName.keys())
+      if (!this.variables.has(name)) problems.push(`${name}: not in the model`);
+    if (problems.length > 0) {
+      throw new SubflowError(
+        'MODEL_MISMATCH',
+        `optimizer state does not fit the model: ${problems.join('; ')}`,
+        {
+          hint: 'resume only from a checkpoint of the same model configuration',
+        },
+      );
+    }
+    tf.tidy(() => {
+      for (const [name, variable] of this.variables) {
+        const slot = byName.get(name)!;
+        this.m.get(name)!.assign(tf.tensor(slot.m, variable.shape, 'float32'));
+        this.v.get(name)!.assign(tf.tensor(slot.v, variable.shape, 'float32'));
+      }
+    });
+    this.t = state.step;
+  }
+
+  /** Frees the moment variables (the model's variables stay). */
+  dispose(): void {
+    for (const slot of [...this.m.values(), ...this.v.values()]) slot.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((size, i) => size === b[i]);
+}

@@ -1,0 +1,200 @@
+import * as tf from '@tensorflow/tfjs';
+import { SubflowError } from '../errors.js';
+import { SeededRandom } from '../random.js';
+import type { Batch } from '../types.js';
+import { resolveModelConfig, type ModelConfig } from './config.js';
+import {
+  decodeTeacherForced,
+  decoderStep,
+  disposeDecoderState,
+  initialDecoderState,
+  selectDecoderRows,
+  type DecoderState,
+  type Dropout,
+} from './decoder.js';
+import {
+  disposeEncoderState,
+  encodeEmbedded,
+  lengthMask,
+  selectEncoderRows,
+  type EncoderState,
+} from './encoder.js';
+import { labelSmoothedCrossEntropy } from './loss.js';
+import { tidyObject } from './ops.js';
+import { createParameters, networkWeights, type NetworkWeights } from './parameters.js';
+
+export type { EncoderState } from './encoder.js';
+export type { DecoderState } from './decoder.js';
+
+/** Output of one incremental decoder step. */
+export interface DecodeStepResult {
+  /** log p(next token), [batch, tgtVocab]. */
+  logProbs: tf.Tensor2D;
+  /** State to pass to the next step. */
+  newDecoderState: DecoderState;
+  /** Attention weights over source positions, [batch, srcLen]. */
+  attention: tf.Tensor2D;
+}
+
+const NO_DROPOUT: Dropout = (x) => x;
+
+/**
+ * The ref-small encoder–decoder (bidirectional LSTM encoder, bridge, LSTM decoder, Luong or
+ * Bahdanau attention, attentional layer, output projection), written with tfjs core ops over
+ * its own variables. Training runs every time step of the input projections, the attention and
+ * the output layer as single ops; only the recurrences loop over time.
+ */
+export class Seq2Seq {
+  readonly config: ModelConfig;
+  /** All trainable variables by stable name (see `parameters.ts`), in a deterministic order. */
+  readonly variables: Map<string, tf.Variable>;
+  private readonly weights: NetworkWeights;
+  /** Draws dropout seeds when `loss` is called without one. */
+  private readonly dropoutSeeds: SeededRandom;
+
+  /** Builds and initialises the network; the same `seed` (default 1) gives the same weights. */
+  constructor(config: ModelConfig, options: { seed?: number } = {}) {
+    this.config = resolveModelConfig(config);
+    const seed = options.seed ?? 1;
+    this.variables = createParameters(this.config, seed);
+    this.weights = networkWeights(this.config, this.variables);
+    this.dropoutSeeds = new SeededRandom(seed ^ 0x5eed);
+  }
+
+  /** Mean label-smoothed cross-entropy per non-PAD target token, a scalar. training=true applies dropout. */
+  loss(batch: Batch, options: { training: boolean; seed?: number }): tf.Scalar {
+    return tf.tidy(() => {
+      const dropout = options.training
+        ? this.makeDropout(options.seed ?? this.dropoutSeeds.int(2 ** 31))
+        : NO_DROPOUT;
+      const logits = this.forward(batch, dropout);
+      const flat = tf.reshape(logits, [batch.size * batch.tgtMax, this.config.tgtVocab]) as tf.Tensor2D;
+      return labelSmoothedCrossEntropy(flat, batch.tgtOut, this.config.labelSmoothing);
+    });
+  }
+
+  /** Logits [batch, tgtMax, tgtVocab], no dropout. */
+  logits(batch: Batch): tf.Tensor3D {
+    return tf.tidy(() => this.forward(batch, NO_DROPOUT));
+  }
+
+  /** Parameter count (12,137,280 for ref-small at vocab 8000/8000). */
+  countParameters(): number {
+    let count = 0;
+    for (const variable of this.variables.values()) count += variable.size;
+    return count;
+  }
+
+  /** Frees every variable; the model is unusable afterwards. */
+  dispose(): void {
+    for (const variable of this.variables.values()) variable.dispose();
+    this.variables.clear();
+  }
+
+  /**
+   * Encodes source sentences for incremental decoding (no dropout). The caller disposes the
+   * result with `disposeEncoderState`.
+   * @param src    source ids padded with PAD, [batch, srcLen] int32 (a tensor or row-major array)
+   * @param srcLen real length of each row, [batch]
+   */
+  encode(src: tf.Tensor2D | Int32Array, srcLen: ArrayLike<number>): EncoderState {
+    return tidyObject(() => {
+      const batch = srcLen.length;
+      if (!(src instanceof tf.Tensor)) checkIds(src, this.config.srcVocab, 'source');
+      const ids =
+        src instanceof tf.Tensor ? src : tf.tensor2d(src, [batch, src.length / Math.max(batch, 1)], 'int32');
+      const embedded = tf.gather(this.weights.sourceEmbedding, ids) as unknown as tf.Tensor3D;
+      return encodeEmbedded(this.config, this.weights, embedded, lengthMask(srcLen, ids.shape[1]));
+    });
+  }
+
+  /** The decoder state before the first step (BOS); dispose with `disposeDecoderState`. */
+  initialDecoderState(encoder: EncoderState): DecoderState {
+    return initialDecoderState(this.config, encoder);
+  }
+
+  /**
+   * One greedy/beam decoding step for every row. Inputs are not disposed.
+   * @param prevTokens previous output ids (BOS at the first step), [batch] int32
+   */
+  decodeStep(
+    encoder: EncoderState,
+    prevTokens: tf.Tensor1D | Int32Array,
+    state: DecoderState,
+  ): DecodeStepResult {
+    return tidyObject(() => {
+      const ids = prevTokens instanceof tf.Tensor ? prevTokens : tf.tensor1d(prevTokens, 'int32');
+      const embedded = tf.gather(this.weights.targetEmbedding, ids) as tf.Tensor2D;
+      const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT);
+      const logits = tf.add(
+        tf.matMul(step.attentional, this.weights.output.kernel),
+        this.weights.output.bias,
+      );
+      return {
+        logProbs: tf.logSoftmax(logits) as tf.Tensor2D,
+        newDecoderState: step.state,
+        attention: step.attention,
+      };
+    });
+  }
+
+  /** Encoder state of the given rows (e.g. each sentence repeated beam times): rows [newBatch]. */
+  selectEncoderRows(state: EncoderState, rows: Int32Array | tf.Tensor1D): EncoderState {
+    return selectEncoderRows(state, rows);
+  }
+
+  /** Decoder state of the given rows (beam reordering): rows [newBatch]. */
+  selectDecoderRows(state: DecoderState, rows: Int32Array | tf.Tensor1D): DecoderState {
+    return selectDecoderRows(state, rows);
+  }
+
+  /** Frees an encoder state returned by `encode` / `selectEncoderRows`. */
+  disposeEncoderState(state: EncoderState): void {
+    disposeEncoderState(state);
+  }
+
+  /** Frees a decoder state returned by `initialDecoderState` / `decodeStep` / `selectDecoderRows`. */
+  disposeDecoderState(state: DecoderState): void {
+    disposeDecoderState(state);
+  }
+
+  /** Teacher-forced forward pass: logits [batch, tgtMax, tgtVocab]. */
+  private forward(batch: Batch, dropout: Dropout): tf.Tensor3D {
+    const { size, srcMax, tgtMax } = batch;
+    checkIds(batch.src, this.config.srcVocab, 'source');
+    checkIds(batch.tgtIn, this.config.tgtVocab, 'target');
+    checkIds(batch.tgtOut, this.config.tgtVocab, 'target');
+    const src = tf.tensor2d(batch.src, [size, srcMax], 'int32');
+    const tgtIn = tf.tensor2d(batch.tgtIn, [size, tgtMax], 'int32');
+    const srcEmbedded = dropout(tf.gather(this.weights.sourceEmbedding, src)) as tf.Tensor3D;
+    const encoder = encodeEmbedded(this.config, this.weights, srcEmbedded, lengthMask(batch.srcLen, srcMax));
+    const tgtEmbedded = dropout(tf.gather(this.weights.targetEmbedding, tgtIn)) as tf.Tensor3D;
+    const attentional = decodeTeacherForced(this.config, this.weights, encoder, tgtEmbedded, dropout);
+    const flat = tf.reshape(attentional, [size * tgtMax, this.config.attentionalUnits]);
+    const logits = tf.add(tf.matMul(flat, this.weights.output.kernel), this.weights.output.bias);
+    return tf.reshape(logits, [size, tgtMax, this.config.tgtVocab]);
+  }
+
+  /** Dropout with a fresh seed per call, derived from one seed so a step is reproducible. */
+  private makeDropout(seed: number): Dropout {
+    const rate = this.config.dropout;
+    if (rate === 0) return NO_DROPOUT;
+    let call = 0;
+    return (x) => tf.dropout(x, rate, undefined, seed + 7919 * ++call);
+  }
+}
+
+/** Out-of-range ids would silently read garbage rows on some backends: refuse them. */
+function checkIds(ids: ArrayLike<number>, vocab: number, side: 'source' | 'target'): void {
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      throw new SubflowError(
+        'MODEL_MISMATCH',
+        `${side} token id ${ids[i]} is outside the model's vocabulary 0..${vocab - 1}`,
+        {
+          hint: `the tokenizer and model.${side === 'source' ? 'srcVocab' : 'tgtVocab'} must agree`,
+        },
+      );
+    }
+  }
+}
