@@ -35,3 +35,25 @@ export interface SubtitleStream {
   isDefault?: boolean;
   isForced?: boolean;
 }
+
+/** A problem a lenient parse or decode worked around, with the 1-based line it was found on. */
+export interface SubtitleWarning {
+  message: string;
+  /** 1-based line in the subtitle text (absent for whole-file issues such as encoding). */
+  line?: number;
+  file?: string;
+}
+
+/** Options every format parser takes. */
+export interface SubtitleParseOptions {
+  /** Refuse anything malformed with `SubflowError('SUBTITLE_PARSE')` instead of warning. Default false. */
+  strict?: boolean;
+  /** File name used in warnings and errors. */
+  file?: string;
+}
+
+/** What a format parser returns: the document and what it had to work around. */
+export interface SubtitleParseResult {
+  document: SubtitleDocument;
+  warnings: SubtitleWarning[];
+}
