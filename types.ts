@@ -53,6 +53,14 @@ export interface TrainEvent {
   reason?: 'max-steps' | 'max-epochs' | 'max-minutes' | 'early-stopping' | 'interrupted' | 'complete';
   /** Estimated seconds to the end, when a limit is known. */
   etaSeconds?: number;
+  /** Non-PAD target tokens of the step's batch ('step') or of the dev set ('validation'). */
+  targetTokens?: number;
+  /** On 'validation': true when this is the best score so far (and `best/` was written). */
+  improved?: boolean;
+  /** On 'checkpoint': which folder was written. */
+  checkpoint?: 'last' | 'best' | 'step';
+  /** Best validation score so far, in the early-stopping metric ('validation', 'done'). */
+  bestScore?: number;
 }
 
 /** A translated sentence. */

@@ -7,7 +7,8 @@ export type ScheduleConfig =
   | { kind: 'inverse-sqrt'; warmupSteps: number }
   /**
    * Multiply the rate by `factor` when the validation loss has not improved by more than
-   * `threshold` (relative) for `patience` validations in a row; never below `minLearningRate`.
+   * `threshold` (relative) for more than `patience` validations in a row (as PyTorch's
+   * ReduceLROnPlateau); never below `minLearningRate`. Defaults: factor 0.5, patience 3, min 1e-6.
    */
   | { kind: 'plateau'; factor?: number; patience?: number; minLearningRate?: number; threshold?: number };
 
