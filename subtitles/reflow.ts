@@ -1,0 +1,125 @@
+import { visibleLength } from './tags.js';
+import { joinUtterances, splitUtterances } from './utterances.js';
+
+/**
+ * Line breaking for subtitle cues: balanced lines at word boundaries, widths counted without tags,
+ * each dialogue turn on its own line(s). Text is never dropped: when it cannot fit in `maxLines` lines of
+ * `maxLineLength`, the limit on length is kept and more lines are used, with a warning.
+ */
+
+/** Line limits. */
+export interface ReflowOptions {
+  /** Visible characters per line (tags not counted). Default 42. */
+  maxLineLength?: number;
+  /** Lines per cue. Default 2. */
+  maxLines?: number;
+}
+
+/** A reflowed text and whether it met the limits. */
+export interface ReflowResult {
+  text: string;
+  /** Number of lines in `text`. */
+  lines: number;
+  /** True when every line is within `maxLineLength` and there are at most `maxLines` lines. */
+  fits: boolean;
+  /** Why it does not fit, when it does not. */
+  warning?: string;
+}
+
+interface Token {
+  text: string;
+  width: number;
+}
+
+// Tag-only tokens ("<i>" alone between spaces) glue to the next word so no line starts or ends on one.
+function tokensOf(text: string): Token[] {
+  const tokens: Token[] = [];
+  let carry = '';
+  for (const raw of text.split(/\s+/).filter(Boolean)) {
+    const joined = carry ? `${carry} ${raw}` : raw;
+    const width = visibleLength(joined);
+    if (width === 0) {
+      carry = joined;
+      continue;
+    }
+    tokens.push({ text: joined, width });
+    carry = '';
+  }
+  if (carry) {
+    if (tokens.length === 0) tokens.push({ text: carry, width: 0 });
+    else tokens[tokens.length - 1].text += ` ${carry}`;
+  }
+  return tokens;
+}
+
+const lineWidth = (tokens: Token[], from: number, to: number): number =>
+  tokens.slice(from, to).reduce((sum, t) => sum + t.width, 0) + Math.max(0, to - from - 1);
+
+/** Fewest lines a greedy fill needs (a word longer than the limit takes a line of its own). */
+function greedyLineCount(tokens: Token[], max: number): number {
+  let lines = 0;
+  let width = -1;
+  for (const token of tokens) {
+    if (lines === 0 || width + 1 + token.width > max) {
+      lines++;
+      width = token.width;
+    } else {
+      width += 1 + token.width;
+    }
+  }
+  return lines;
+}
+
+/** Breaks tokens into exactly `lines` lines within `max`, minimising the sum of squared widths (balance). */
+function balancedBreaks(tokens: Token[], lines: number, max: number): string[] {
+  const n = tokens.length;
+  const cost: number[][] = Array.from({ length: lines + 1 }, () => new Array<number>(n + 1).fill(Infinity));
+  const from: number[][] = Array.from({ length: lines + 1 }, () => new Array<number>(n + 1).fill(0));
+  cost[0][0] = 0;
+  for (let l = 1; l <= lines; l++) {
+    for (let i = l; i <= n; i++) {
+      for (let j = l - 1; j < i; j++) {
+        if (cost[l - 1][j] === Infinity) continue;
+        const width = lineWidth(tokens, j, i);
+        if (width > max && i - j > 1) continue;
+        const total = cost[l - 1][j] + width * width;
+        if (total < cost[l][i]) {
+          cost[l][i] = total;
+          from[l][i] = j;
+        }
+      }
+    }
+  }
+  const out: string[] = [];
+  for (let l = lines, i = n; l > 0; i = from[l][i], l--) {
+    out.unshift(
+      tokens
+        .slice(from[l][i], i)
+        .map((t) => t.text)
+        .join(' '),
+    );
+  }
+  return out;
+}
+
+/** Reflows one cue's text; see the module comment for the rules. */
+export function reflowText(text: string, options: ReflowOptions = {}): ReflowResult {
+  const maxLineLength = options.maxLineLength ?? 42;
+  const maxLines = options.maxLines ?? 2;
+  const lines: string[] = [];
+  for (const turn of splitUtterances(text)) {
+    const tokens = tokensOf(joinUtterances([turn]));
+    if (tokens.length === 0) continue;
+    lines.push(...balancedBreaks(tokens, greedyLineCount(tokens, maxLineLength), maxLineLength));
+  }
+  const widest = Math.max(0, ...lines.map(visibleLength));
+  const fits = lines.length <= maxLines && widest <= maxLineLength;
+  const result: ReflowResult = { text: lines.join('\n'), lines: lines.length, fits };
+  if (!fits) {
+    result.warning =
+      widest > maxLineLength
+        ? `a word is longer than ${maxLineLength} characters; kept on a line of ${widest}`
+        : `needs ${lines.length} lines of at most ${maxLineLength} characters (limit ${maxLines}); all text kept`;
+  }
+  return result;
+}
