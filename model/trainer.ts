@@ -100,7 +100,12 @@ export class Trainer {
         variables,
       );
       loss = value.dataSync()[0];
-      gradNorm = this.optimizer.applyGradients(grads);
+      // variableGrads keys gradients by tf's registered variable name; the optimiser uses the model's.
+      const byModelName: tf.NamedTensorMap = {};
+      for (const [name, variable] of this.model.variables) {
+        if (grads[variable.name] !== undefined) byModelName[name] = grads[variable.name];
+      }
+      gradNorm = this.optimizer.applyGradients(byModelName);
     });
     this.stepsDone = stepNumber;
     return {

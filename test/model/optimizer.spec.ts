@@ -48,10 +48,12 @@ describe('model/optimizer', () => {
       const g1 = gradsOf(ours);
       adam.applyGradients(g1);
       // tf.train optimizers look variables up by their registered tf name.
-      const g2: tf.NamedTensorMap = {};
-      for (const [key, grad] of Object.entries(gradsOf(theirs))) g2[theirs.get(key)!.name] = grad;
+      const g2 = Object.entries(gradsOf(theirs)).map(([key, tensor]) => ({
+        name: theirs.get(key)!.name,
+        tensor,
+      }));
       reference.applyGradients(g2);
-      tf.dispose([g1, g2]);
+      tf.dispose([g1, g2.map((g) => g.tensor)]);
     }
     const a = values(ours).flat();
     const b = values(theirs).flat();
