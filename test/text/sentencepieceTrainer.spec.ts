@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { isSubflowError, SubflowError } from '../../errors.js';
 import { parseSentencePieceModel } from '../../text/sentencepieceModel.js';
 import { trainSentencePiece } from '../../text/sentencepieceTrainer.js';
+import { Tokenizer } from '../../text/tokenizer.js';
+import { UNK_ID } from '../../types.js';
 import { spanishSentences, tempFolder, writeLines } from './tinyCorpus.js';
 
 async function rejection(promise: Promise<unknown>): Promise<SubflowError> {
@@ -64,6 +66,18 @@ describe('text/sentencepieceTrainer', function () {
     const model = parseSentencePieceModel(await readFile(modelPath));
     expect(model.modelType).to.equal('bpe');
     expect(model.pieces).to.have.length(100);
+  });
+
+  it('covers every character by default, even one seen once', async () => {
+    const modelPath = await trainSentencePiece({
+      sentences: [...spanishSentences(400), 'Hiddekel'],
+      modelPrefix: join(folder.dir, 'coverage'),
+      vocabSize: 120,
+      numThreads: 1,
+    });
+    const tokenizer = await Tokenizer.load(modelPath);
+    expect(Array.from(tokenizer.encode('Hiddekel'))).to.not.include(UNK_ID);
+    expect(tokenizer.decode(tokenizer.encode('Hiddekel'))).to.equal('Hiddekel');
   });
 
   it('says which vocabSize fits when the data is too small, and writes nothing', async () => {
