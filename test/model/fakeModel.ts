@@ -29,11 +29,17 @@ export class FakeModel {
     this.config = config;
     const seed = options.seed ?? 1;
     const init = (name: string, shape: number[], s: number) =>
-      this.variables.set(name, tf.variable(tf.randomNormal(shape, 0, 0.3, 'float32', seed + s), true));
+      this.variables.set(
+        name,
+        tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, 0.3, 'float32', seed + s), true)),
+      );
     init('fake/srcEmbedding', [config.srcVocab, config.embedding], 1);
     init('fake/tgtEmbedding', [config.tgtVocab, config.embedding], 2);
     init('fake/output/kernel', [config.embedding, config.tgtVocab], 3);
-    this.variables.set('fake/output/bias', tf.variable(tf.zeros([config.tgtVocab]), true));
+    this.variables.set(
+      'fake/output/bias',
+      tf.tidy(() => tf.variable(tf.zeros([config.tgtVocab]), true)),
+    );
   }
 
   /** [batch, tgtMax, tgtVocab] */
