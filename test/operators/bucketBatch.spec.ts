@@ -60,7 +60,9 @@ describe('bucketBatch', () => {
   });
 
   it('emits a pool as soon as it is full and flushes the rest on complete', () => {
-    const scheduler = new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
+    const scheduler = new TestScheduler((actual, expected) => {
+      expect(actual).to.deep.equal(expected);
+    });
     scheduler.run(({ cold, expectObservable }) => {
       const a = pair(3, 3, 1);
       const input = cold('a-b-c-d-e|', { a, b: a, c: a, d: a, e: a });

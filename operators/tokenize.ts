@@ -1,0 +1,32 @@
+import { map, type OperatorFunction } from 'rxjs';
+import type { Tokenizer } from '../text/tokenizer.js';
+import { EOS_ID, type EncodedPair, type SentencePair } from '../types.js';
+
+/** What `tokenize` needs from a tokenizer: text in, ids out (no BOS/EOS). */
+export type TextEncoder = Pick<Tokenizer, 'encode'>;
+
+/**
+ * Turns sentence pairs into id sequences, each side ending with EOS (the model's stop signal).
+ * One tokenizer may serve both sides when the vocabulary is shared.
+ *
+ * @example
+ * from(pairs).pipe(tokenize(spanish, english), bucketBatch({ maxTokens: 2000 }))
+ */
+export function tokenize(
+  sourceTokenizer: TextEncoder,
+  targetTokenizer: TextEncoder = sourceTokenizer,
+): OperatorFunction<SentencePair, EncodedPair> {
+  return map((pair) => ({
+    src: withEos(sourceTokenizer.encode(pair.src)),
+    tgt: withEos(targetTokenizer.encode(pair.tgt)),
+    origin: pair.origin,
+  }));
+}
+
+/** Copies `ids` into a new array one longer, ending with EOS. */
+export function withEos(ids: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(ids.length + 1);
+  out.set(ids);
+  out[ids.length] = EOS_ID;
+  return out;
+}

@@ -1,0 +1,3 @@
+// Importing this module registers every built-in stage with the registry.
+import './dataStages.js';
+import './tokenizerStages.js';
