@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -63,7 +64,10 @@ const SETUP_HINT = 'run scripts/setup.sh (installs the sentencepiece package tha
 export async function trainSentencePiece(options: SentencePieceTrainOptions): Promise<string> {
   validateOptions(options);
   const target = resolve(options.modelPrefix);
-  const tempPrefix = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  const tempPrefix = join(
+    dirname(target),
+    `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   await mkdir(dirname(target), { recursive: true }).catch((cause: unknown) => {
     throw new SubflowError('OUTPUT_NOT_WRITABLE', `cannot create the folder of ${target}`, {
       file: target,
@@ -98,6 +102,7 @@ function validateOptions(options: SentencePieceTrainOptions): void {
   if ((options.inputFiles === undefined) === (options.sentences === undefined)) {
     bad('inputFiles', 'or sentences must be given (exactly one of them)');
   }
+  if (options.inputFiles?.length === 0) bad('inputFiles', 'is empty: name at least one corpus file');
   if (!Number.isInteger(options.vocabSize) || options.vocabSize <= 4) {
     bad('vocabSize', `must be an integer above 4 (the special pieces), got ${options.vocabSize}`);
   }

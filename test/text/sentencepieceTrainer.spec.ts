@@ -159,6 +159,8 @@ describe('text/sentencepieceTrainer', function () {
       trainSentencePiece({ sentences: ['', '  '], modelPrefix: join(folder.dir, 'x'), vocabSize: 50 }),
     );
     expect(empty.code).to.equal('CORPUS_EMPTY');
+    const noFiles = await rejection(trainSentencePiece({ inputFiles: [], modelPrefix: 'x', vocabSize: 50 }));
+    expect(noFiles.code).to.equal('BAD_ARGUMENT');
     const tiny = await rejection(
       trainSentencePiece({ inputFiles: [corpus], modelPrefix: 'x', vocabSize: 3 }),
     );
