@@ -19,6 +19,9 @@ interface AssState {
 }
 
 const isOn = (value: string | undefined): boolean => value !== undefined && value !== '' && value !== '0';
+// `\b` also takes a font weight: 1 or 700+ is bold, 0 or 100–600 is not.
+const markOn = (mark: Mark, arg: string): boolean =>
+  mark === 'b' && Number(arg) > 1 ? Number(arg) >= 700 : isOn(arg);
 
 /** `&HBBGGRR&` (alpha optional) → `#rrggbb`. */
 function assColorToHex(value: string): string | undefined {
@@ -51,6 +54,7 @@ export function assTextToHtml(text: string, target: 'srt' | 'vtt', base: Record<
   let out = '';
   let drawing = false;
   let prefix = '';
+  let textSeen = false;
   let openColor: string | undefined;
   const sync = (): void => {
     const wanted = (tag: Mark | 'font'): boolean =>
@@ -76,21 +80,22 @@ export function assTextToHtml(text: string, target: 'srt' | 'vtt', base: Record<
       for (const [, name, arg] of token.matchAll(/\\(\d?[a-z]+)([^\\}]*)/gi)) {
         const key = name.toLowerCase();
         if ((MARKS as string[]).includes(key)) {
-          state.marks[key as Mark] = arg === '' ? base[key as Mark] : isOn(arg) && !/^0+$/.test(arg);
+          state.marks[key as Mark] = arg === '' ? base[key as Mark] : markOn(key as Mark, arg);
         } else if (key === 'c' || key === '1c') {
           state.color = arg ? assColorToHex(arg) : undefined;
-        } else if (key === 'r') {
+        } else if (key === 'r' || /^r[A-Z]/.test(name)) {
           state.marks = { ...base };
           state.color = undefined;
         } else if (key === 'p') {
           drawing = isOn(arg);
-        } else if ((key === 'an' || key === 'a') && out === '' && target === 'srt') {
+        } else if ((key === 'an' || key === 'a') && !textSeen && target === 'srt') {
           prefix = `{\\${key}${arg}}`;
         }
       }
       continue;
     }
     if (drawing) continue;
+    textSeen = true;
     sync();
     if (token === '\\N') out += '\n';
     else if (token === '\\n') out += ' ';

@@ -52,9 +52,6 @@ function tokensOf(text: string): Token[] {
   return tokens;
 }
 
-const lineWidth = (tokens: Token[], from: number, to: number): number =>
-  tokens.slice(from, to).reduce((sum, t) => sum + t.width, 0) + Math.max(0, to - from - 1);
-
 /** Fewest lines a greedy fill needs (a word longer than the limit takes a line of its own). */
 function greedyLineCount(tokens: Token[], max: number): number {
   let lines = 0;
@@ -73,6 +70,10 @@ function greedyLineCount(tokens: Token[], max: number): number {
 /** Breaks tokens into exactly `lines` lines within `max`, minimising the sum of squared widths (balance). */
 function balancedBreaks(tokens: Token[], lines: number, max: number): string[] {
   const n = tokens.length;
+  // prefix[i] = widths of the first i tokens, so a line's width is one subtraction plus its spaces.
+  const prefix = [0];
+  for (const token of tokens) prefix.push(prefix[prefix.length - 1] + token.width);
+  const lineWidth = (from: number, to: number): number => prefix[to] - prefix[from] + (to - from - 1);
   const cost: number[][] = Array.from({ length: lines + 1 }, () => new Array<number>(n + 1).fill(Infinity));
   const from: number[][] = Array.from({ length: lines + 1 }, () => new Array<number>(n + 1).fill(0));
   cost[0][0] = 0;
@@ -80,7 +81,7 @@ function balancedBreaks(tokens: Token[], lines: number, max: number): string[] {
     for (let i = l; i <= n; i++) {
       for (let j = l - 1; j < i; j++) {
         if (cost[l - 1][j] === Infinity) continue;
-        const width = lineWidth(tokens, j, i);
+        const width = lineWidth(j, i);
         if (width > max && i - j > 1) continue;
         const total = cost[l - 1][j] + width * width;
         if (total < cost[l][i]) {
@@ -110,7 +111,9 @@ export function reflowText(text: string, options: ReflowOptions = {}): ReflowRes
   for (const turn of splitUtterances(text)) {
     const tokens = tokensOf(joinUtterances([turn]));
     if (tokens.length === 0) continue;
-    lines.push(...balancedBreaks(tokens, greedyLineCount(tokens, maxLineLength), maxLineLength));
+    const count = greedyLineCount(tokens, maxLineLength);
+    if (count === 1) lines.push(tokens.map((t) => t.text).join(' '));
+    else lines.push(...balancedBreaks(tokens, count, maxLineLength));
   }
   const widest = Math.max(0, ...lines.map(visibleLength));
   const fits = lines.length <= maxLines && widest <= maxLineLength;

@@ -59,6 +59,7 @@ export function isSentenceEnd(text: string): boolean {
   );
 }
 
+const NO_SPACE_SCRIPTS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]/u;
 const nonSpaceLength = (text: string): number => text.replace(/\s+/g, '').length;
 const normalise = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
@@ -128,12 +129,17 @@ export function segmentCues(items: readonly SegmentItem[], options: SegmentOptio
  * Splits a translation of `segment.text` back over its pieces, in proportion to their source lengths,
  * at word boundaries. Every piece gets at least one word when the translation has as many words as
  * there are pieces; with fewer words some pieces are left empty (each word goes to the piece its
- * position falls in). Returns one string per entry of `segment.cueIndices`.
+ * position falls in). A translation in a script without spaces (Chinese, Japanese, Thai) that has fewer
+ * words than pieces is split between characters. Returns one string per entry of `segment.cueIndices`.
  */
 export function splitTranslation(segment: Segment, translatedText: string): string[] {
   const parts = segment.cueIndices.length;
-  const words = translatedText.trim().split(/\s+/).filter(Boolean);
-  if (parts === 1) return [words.join(' ')];
+  const spaced = translatedText.trim().split(/\s+/).filter(Boolean);
+  if (parts === 1) return [spaced.join(' ')];
+  // Scripts written without spaces (Chinese, Japanese, Thai) are split between characters instead.
+  const unspaced = spaced.length < parts && NO_SPACE_SCRIPTS.test(translatedText);
+  const words = unspaced ? [...translatedText.replace(/\s+/g, '')] : spaced;
+  const glue = unspaced ? '' : ' ';
   const sourceTotal = segment.sourceLengths.reduce((sum, n) => sum + n, 0) || parts;
   const weights = segment.sourceLengths.map((n) => (sourceTotal === parts && n === 0 ? 1 : n));
   // before[b] = non-space characters of the words before word b.
@@ -151,7 +157,7 @@ export function splitTranslation(segment: Segment, translatedText: string): stri
       while (part < parts - 1 && centre > targetCut(part + 1)) part++;
       out[part].push(word);
     });
-    return out.map((p) => p.join(' '));
+    return out.map((p) => p.join(glue));
   }
 
   // Greedy cut k: the word boundary nearest its proportional position, leaving a word for every later part.
@@ -166,5 +172,5 @@ export function splitTranslation(segment: Segment, translatedText: string): stri
     previous = best;
   }
   const bounds = [0, ...cuts, words.length];
-  return bounds.slice(0, -1).map((from, k) => words.slice(from, bounds[k + 1]).join(' '));
+  return bounds.slice(0, -1).map((from, k) => words.slice(from, bounds[k + 1]).join(glue));
 }

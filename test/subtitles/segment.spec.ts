@@ -79,5 +79,9 @@ describe('sentence segmentation', () => {
     expect(splitTranslation(segment, 'Two words')).to.deep.equal(['Two', 'words']);
     expect(splitTranslation(segment, 'One')).to.deep.equal(['One', '']);
     expect(splitTranslation(segment, '')).to.deep.equal(['', '']);
+    expect(splitTranslation(segment, '很久以前在遥远的城市里住着一个人。')).to.deep.equal([
+      '很久以前在遥远的城市里住',
+      '着一个人。',
+    ]);
   });
 });
