@@ -66,10 +66,7 @@ export function alignVerses(
     en.set(keyA, en.get(keyB) ?? '');
     en.set(keyB, textA ?? '');
   }
-  for (const texts of [es.texts, en]) {
-    for (const [key, text] of texts)
-      if (key.startsWith('Psalms 119:')) texts.set(key, removeStanzaLetter(text));
-  }
+  for (const [key, text] of en) if (key.startsWith('Psalms 119:')) en.set(key, removeStanzaLetter(text));
 
   const chapters = chapterVerseCounts(spanish, english);
   const lengths: ChapterLengths[] = [...chapters].map(([chapter, count]) => ({
@@ -142,6 +139,9 @@ function spanishTexts(spanish: readonly RawVerse[]): {
   const texts = new Map(
     spanish.map((v) => [verseKey(v.book, v.chapter, v.verse), osisToText(v.markup, join)]),
   );
+  // Before the case repair, or Psalm 119's `ALEPH.` would be taken for the chapter's capitalised opening.
+  for (const [key, text] of texts)
+    if (key.startsWith('Psalms 119:')) texts.set(key, removeStanzaLetter(text));
 
   const subscriptions: Record<string, string> = {};
   for (const book of LETTERS_WITH_SUBSCRIPTION) {
