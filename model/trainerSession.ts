@@ -3,51 +3,17 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
 import type { Batch, TrainEvent } from '../types.js';
-import { assignWeights, loadCheckpoint, saveCheckpoint, type CheckpointModel } from './checkpoint.js';
+import { assignWeights, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { ResumeState } from './checkpointFormat.js';
-import { Trainer, type TrainableModel, type TrainerOptions } from './trainer.js';
+import { Trainer } from './trainer.js';
+import {
+  checkSessionOptions,
+  type SessionModel,
+  type SessionOptions,
+  type ValidationMetric,
+} from './trainerOptions.js';
 
-/** A model the training loop can train, validate and checkpoint (Seq2Seq satisfies this). */
-export type SessionModel = TrainableModel & CheckpointModel;
-
-/** Metric that decides the best checkpoint and early stopping: loss is minimised, BLEU/chrF maximised. */
-export type ValidationMetric = 'loss' | 'bleu' | 'chrf';
-
-/** Settings of a whole training run; see `train` in operators/train.ts for their meaning. */
-export interface SessionOptions<M extends SessionModel> extends TrainerOptions {
-  /** Only Adam is implemented. */
-  optimizer?: 'adam';
-  /** Stop after this many steps in all (counting steps before a resume). */
-  maxSteps?: number;
-  /** Stop after this many epochs in all. */
-  maxEpochs?: number;
-  /** Stop after this many minutes of this run. */
-  maxMinutes?: number;
-  /** Validate every this many steps (and at the end). Needs `devBatches`. */
-  validateEvery?: number;
-  /** Dev set batches; re-iterated at every validation, so an array (or a re-iterable). */
-  devBatches?: Iterable<Batch>;
-  /** Extra dev metrics computed by the caller, e.g. greedy BLEU/chrF. */
-  evaluate?: (model: M) => Promise<{ bleu?: number; chrf?: number }>;
-  /** Stop when `metric` has not improved by more than `minDelta` for `patience` validations. */
-  earlyStopping?: { metric: ValidationMetric; patience: number; minDelta?: number };
-  checkpoint?: {
-    /** Folder receiving `last/`, `best/` and `step-N/`. */
-    dir: string;
-    /** Write `last/` and `step-N/` every this many steps. Default 1000. */
-    every?: number;
-    /** How many `step-N/` folders to keep; 0 writes none. Default 3. */
-    keepLast?: number;
-    /** SentencePiece models to copy into every checkpoint. */
-    tokenizers?: { source: string; target: string };
-    /** Storage type of weights.bin. Default float32. */
-    weightsDtype?: 'float32' | 'float16';
-    /** Description of the training data for model.json. */
-    data?: string;
-  };
-  /** A checkpoint folder (usually `<dir>/last`) to continue from. */
-  resume?: string;
-}
+export type { SessionModel, SessionOptions, ValidationMetric } from './trainerOptions.js';
 
 type DoneReason = NonNullable<TrainEvent['reason']>;
 
@@ -78,7 +44,7 @@ export class TrainerSession<M extends SessionModel> {
     readonly model: M,
     readonly options: SessionOptions<M>,
   ) {
-    checkOptions(options);
+    checkSessionOptions(options);
     this.metric = options.earlyStopping?.metric ?? 'loss';
     this.trainer = new Trainer(model, options);
     if (options.resume !== undefined) this.restore(options.resume);
@@ -167,16 +133,18 @@ export class TrainerSession<M extends SessionModel> {
     this.lastValidatedStep = this.step;
     const { loss, targetTokens } = this.trainer.validate(this.options.devBatches);
     if (!final) this.trainer.reportValidation(loss);
+    if (targetTokens === 0) {
+      throw new SubflowError('CONFIG_INVALID', `the dev set gave no batches at step ${this.step}`, {
+        key: 'training.devBatches',
+        hint: 'pass the dev batches as an array: a generator can be read only once',
+      });
+    }
     const extra = this.options.evaluate ? await this.options.evaluate(this.model) : {};
     const score = this.metric === 'loss' ? loss : extra[this.metric];
-    if (score === undefined || !Number.isFinite(score)) {
-      throw new SubflowError(
-        'BAD_ARGUMENT',
-        `validation produced no ${this.metric} score at step ${this.step}`,
-        {
-          hint: `the evaluate callback must return { ${this.metric} } when early stopping uses it`,
-        },
-      );
+    if (score === undefined) {
+      throw new SubflowError('BAD_ARGUMENT', `evaluate returned no ${this.metric} at step ${this.step}`, {
+        hint: `early stopping on ${this.metric} needs evaluate to return { ${this.metric}: number }`,
+      });
     }
     const minDelta = this.options.earlyStopping?.minDelta ?? 0;
     const gain =
@@ -185,7 +153,8 @@ export class TrainerSession<M extends SessionModel> {
         : this.metric === 'loss'
           ? this.bestScore - score
           : score - this.bestScore;
-    const improved = gain > minDelta;
+    // A diverged (NaN) score never counts as an improvement.
+    const improved = Number.isFinite(score) && gain > minDelta;
     if (improved) {
       this.bestScore = score;
       this.bestStep = this.step;
@@ -315,38 +284,4 @@ export class TrainerSession<M extends SessionModel> {
     }
     return estimates.length === 0 ? undefined : Math.min(...estimates);
   }
-}
-
-function checkOptions<M extends SessionModel>(options: SessionOptions<M>): void {
-  const bad = (key: string, problem: string, hint: string): never => {
-    throw new SubflowError('CONFIG_INVALID', `training.${key} ${problem}`, { key: `training.${key}`, hint });
-  };
-  if (options.optimizer !== undefined && options.optimizer !== 'adam')
-    bad('optimizer', `"${options.optimizer as string}" is not supported`, 'use adam');
-  for (const key of ['maxSteps', 'maxEpochs', 'validateEvery'] as const) {
-    const value = options[key];
-    if (value !== undefined && !(Number.isInteger(value) && value > 0))
-      bad(key, `must be a positive integer, got ${value}`, 'or leave it out');
-  }
-  if (options.maxMinutes !== undefined && !(options.maxMinutes > 0))
-    bad('maxMinutes', `must be > 0, got ${options.maxMinutes}`, 'or leave it out');
-  if (options.validateEvery !== undefined && !options.devBatches)
-    bad(
-      'validateEvery',
-      'is set but no dev batches were given',
-      'pass devBatches (the dev set) or drop validateEvery',
-    );
-  const metric = options.earlyStopping?.metric;
-  if (metric !== undefined && metric !== 'loss' && !options.evaluate)
-    bad(
-      'earlyStopping.metric',
-      `is "${metric}" but no evaluate callback computes it`,
-      'use metric: loss, or pass evaluate',
-    );
-  if (options.earlyStopping && !options.devBatches)
-    bad(
-      'earlyStopping',
-      'needs validation, but no dev batches were given',
-      'pass devBatches and validateEvery',
-    );
 }

@@ -194,6 +194,18 @@ describe('operators/train', () => {
     model.dispose();
   });
 
+  it('a dev set that can be read only once fails at the second validation with a hint', async () => {
+    const model = MODEL_KINDS[0].create();
+    function* once() {
+      yield* reverseBatches(1, 5);
+    }
+    const failure = await run(model, { maxSteps: 4, validateEvery: 2, devBatches: once() }).catch(
+      (e: unknown) => e,
+    );
+    expect(isSubflowError(failure, 'CONFIG_INVALID') && /step 4/.test(failure.message)).to.equal(true);
+    model.dispose();
+  });
+
   it('rejects inconsistent options with CONFIG_INVALID naming the key', async () => {
     const model = MODEL_KINDS[0].create();
     const failure = await lastValueFrom(
