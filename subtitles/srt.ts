@@ -90,7 +90,7 @@ export function write(document: SubtitleDocument): string {
   return document.cues
     .map((cue, i) => {
       const position = cue.extra?.position ? ` ${cue.extra.position}` : '';
-      const text = cue.text.replace(/\n(?:[ \t]*\n)+/g, '\n');
+      const text = cue.text.replace(/\n(?:[ \t]*\n)+/g, '\n').replace(/^\s*\n|\n\s*$/g, '');
       return `${i + 1}\n${formatSrtTimestamp(cue.start)} --> ${formatSrtTimestamp(cue.end)}${position}\n${text}\n`;
     })
     .join('\n');

@@ -88,7 +88,10 @@ export function write(document: SubtitleDocument): string {
     const id = cue.extra?.id ? `${cue.extra.id}\n` : '';
     const settings = cue.extra?.settings ? ` ${cue.extra.settings}` : '';
     // A blank line would end the cue early, and "-->" inside a payload is forbidden by the spec.
-    const text = cue.text.replace(/\n(?:[ \t]*\n)+/g, '\n').replace(/-->/g, '--&gt;');
+    const text = cue.text
+      .replace(/\n(?:[ \t]*\n)+/g, '\n')
+      .replace(/^\s*\n|\n\s*$/g, '')
+      .replace(/-->/g, '--&gt;');
     blocks.push(
       `${id}${formatVttTimestamp(cue.start)} --> ${formatVttTimestamp(cue.end)}${settings}\n${text}`.trimEnd(),
     );

@@ -52,6 +52,10 @@ describe('srt', () => {
     expect(write({ format: 'srt', cues: [{ start: 0, end: 1, text: 'a\n\nb' }] })).to.equal(
       '1\n00:00:00,000 --> 00:00:00,001\na\nb\n',
     );
+    // Leading or trailing blank lines would end the cue early or leak into the next one.
+    expect(write({ format: 'srt', cues: [{ start: 0, end: 1, text: '\n \nhola\n\n' }] })).to.equal(
+      '1\n00:00:00,000 --> 00:00:00,001\nhola\n',
+    );
   });
 
   it('reads lenient timestamps and writes canonical ones', () => {
