@@ -4,8 +4,8 @@ import { SubflowError } from '../errors.js';
 import type { SubtitleWarning } from './cue.js';
 
 /**
- * Subtitle bytes → text. Order: a byte order mark decides (UTF-8, UTF-16LE, UTF-16BE); else UTF-8 when the
- * bytes are valid UTF-8; else the codepage chardet ranks highest among those subtitle files really use;
+ * Subtitle bytes → text. Order: a byte order mark decides (UTF-8, UTF-16LE, UTF-16BE); else UTF-16 when
+ * every other byte is zero; else UTF-8 when the bytes are valid UTF-8; else the codepage chardet ranks highest among those subtitle files really use;
  * else windows-1252. A forced encoding skips all detection.
  */
 
@@ -64,6 +64,21 @@ function sniffBom(bytes: Uint8Array): { encoding: string; length: number } | und
   return bom && { encoding: bom.encoding, length: bom.bytes.length };
 }
 
+// UTF-16 without a BOM is valid UTF-8 byte-wise (ASCII plus NULs), so spot it by where its NUL bytes fall.
+function sniffBomlessUtf16(bytes: Uint8Array): string | undefined {
+  const pairs = Math.min(bytes.length, 4096) >> 1;
+  if (pairs < 4) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let k = 0; k < pairs; k++) {
+    if (bytes[2 * k] === 0) evenZeros++;
+    if (bytes[2 * k + 1] === 0) oddZeros++;
+  }
+  if (oddZeros > pairs * 0.4 && evenZeros < pairs * 0.05) return 'utf-16le';
+  if (evenZeros > pairs * 0.4 && oddZeros < pairs * 0.05) return 'utf-16be';
+  return undefined;
+}
+
 function isValidUtf8(bytes: Uint8Array): boolean {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -100,6 +115,9 @@ export function decodeSubtitleBytes(bytes: Uint8Array, options: DecodeOptions = 
     }
   } else if (bom) {
     encoding = bom.encoding;
+  } else if (sniffBomlessUtf16(body)) {
+    encoding = sniffBomlessUtf16(body)!;
+    warn(`no byte order mark; decoded as ${encoding} from the position of its zero bytes`);
   } else if (isValidUtf8(body)) {
     encoding = 'utf-8';
   } else {

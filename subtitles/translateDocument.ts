@@ -48,7 +48,16 @@ interface CuePlan {
   pieceOfTurn: Array<number | undefined>;
 }
 
-/** Splits a document into translation units; see the module comment. */
+/**
+ * Splits a document into translation units; see the module comment. Any translator can drive it:
+ *
+ * @example
+ * const prepared = prepareCues(doc, { maxLineLength: 42 });
+ * // with a batch function …
+ * const translated = prepared.assemble(await translateBatch(prepared.units));
+ * // … or with the RxJS `translate` stage, which keeps order
+ * from(prepared.units).pipe(translate(model), map((t) => t.text), toArray(), map(prepared.assemble));
+ */
 export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions = {}): PreparedCues {
   const merge = options.mergeSentences ?? true;
   const segmenter = new SentenceSegmenter(options);

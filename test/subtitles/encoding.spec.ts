@@ -24,6 +24,16 @@ describe('subtitle encodings', () => {
     }
   });
 
+  it('spots UTF-16 without a BOM by its zero bytes', () => {
+    for (const encoding of ['utf-16le', 'utf-16be']) {
+      const decoded = decodeSubtitleBytes(
+        iconv.encode('1\n00:00:01,000 --> 00:00:02,000\nAñejo\n', encoding),
+      );
+      expect(decoded).to.deep.include({ encoding, hadBom: false });
+      expect(decoded.text).to.contain('Añejo');
+    }
+  });
+
   it('prefers valid UTF-8 over detection', () => {
     expect(decodeSubtitleBytes(Buffer.from('año ♪', 'utf8'))).to.deep.equal({
       text: 'año ♪',
