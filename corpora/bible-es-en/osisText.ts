@@ -70,14 +70,55 @@ function decodeEntities(text: string): string {
 const SPANISH_CLITICS = new Set(['lo', 'la', 'los', 'las', 'le', 'les', 'se', 'me', 'te', 'nos', 'os']);
 
 /**
+ * Accented words that are not verbs (`éste le dijo`, `sólo la palabra`, `¡cuánto nos amó!`): stressed
+ * like an enclitic verb form, but a following pronoun is a separate word.
+ */
+const ACCENTED_NON_VERBS = new Set([
+  'éste',
+  'ésta',
+  'éstos',
+  'éstas',
+  'ése',
+  'ésa',
+  'ésos',
+  'ésas',
+  'aquél',
+  'aquélla',
+  'sólo',
+  'cuánto',
+  'cuánta',
+  'cuántos',
+  'cuántas',
+  'cómo',
+  'dónde',
+  'cuándo',
+  'también',
+]);
+
+/**
+ * A written accent on the next-to-last syllable of a word ending in a vowel, n or s (`sáca`, `posée`,
+ * `repartiéron`): Spanish spelling only puts it there when a clitic follows (`sácalo`, `poséela`).
+ */
+const ENCLITIC_STRESS = /[áéíóú][^aeiouáéíóú]*[aeiou][ns]?$/i;
+
+/** Infinitives and `vosotros` imperatives, which Spanish writes together with their clitics. */
+const VERB_TAKING_CLITIC = /(?:[aeií]r|[aei]d)$/i;
+
+/**
  * The join rule for the Spanish module: the markup splits enclitic pronouns off their verb
  * (`<w>sáca</w><transChange>lo</transChange>`), so a verb and a clitic that touch are one word when that
- * word occurs elsewhere in the text (`knownWords`, lower-cased) or the verb is an infinitive (`pagarla`).
- * Everything else that touches (`<w>hay allí</w><transChange>también</transChange>`) gets a space.
+ * word occurs elsewhere in the text (`knownWords`, lower-cased), the verb is an infinitive or a
+ * `vosotros` imperative (`pagarla`, `selladlo`), or its accent only makes sense with a clitic
+ * (`protéstolo`). Everything else that touches (`<w>hay allí</w><transChange>también</transChange>`,
+ * `<w>Josué</w><transChange>los</transChange>`) gets a space.
  */
 export function spanishCliticJoin(knownWords: ReadonlySet<string>): JoinAcrossMarkup {
   return (left, right) => {
-    if (!SPANISH_CLITICS.has(right.toLowerCase())) return false;
-    return knownWords.has((left + right).toLowerCase()) || /[aeií]r$/i.test(left);
+    if (!SPANISH_CLITICS.has(right.toLowerCase()) || ACCENTED_NON_VERBS.has(left.toLowerCase())) return false;
+    return (
+      knownWords.has((left + right).toLowerCase()) ||
+      VERB_TAKING_CLITIC.test(left) ||
+      ENCLITIC_STRESS.test(left)
+    );
   };
 }

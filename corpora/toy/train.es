@@ -156,7 +156,7 @@ Mas ni aun así se concertaba el testimonio de ellos.
 Entonces María dijo: engrandece mi alma al Señor;
 Y verá toda carne la salvación de Dios.
 Y les decía: El Hijo del hombre es Señor aun del sábado.
-El pan nuestro de cada día, dános lo hoy.
+El pan nuestro de cada día, dánoslo hoy.
 Y he aquí un hombre hidrópico estaba delante de él.
 Y dijéronle que pasaba Jesús Nazareno.
 Y como llegó cerca, viendo la ciudad, lloró sobre ella,

@@ -34,6 +34,14 @@ describe('corpora/synthetic generateReverseTask', () => {
     expect(ids.size).to.equal(26);
   });
 
+  it('gives the pair corpora/README.md shows for seed 1', () => {
+    const [first] = generateReverseTask({ count: 1000, minLength: 3, maxLength: 12, vocabSize: 30, seed: 1 });
+    expect(first).to.deep.equal({
+      src: [4, 17, 29, 29, 11, 19, 22, 15, 29],
+      tgt: [29, 15, 22, 19, 11, 29, 29, 17, 4],
+    });
+  });
+
   it('uses the documented defaults', () => {
     const pairs = generateReverseTask({ count: 300, seed: 1 });
     const all = pairs.flatMap((pair) => pair.src);

@@ -34,5 +34,7 @@ describe('corpora/bible-es-en osisToText', () => {
     expect(osisToText('<w>pagar</w><transChange>la</transChange>', join)).to.equal('pagarla');
     expect(osisToText('<w>Josué</w><transChange>los</transChange> llevó', join)).to.equal('Josué los llevó');
     expect(osisToText('<w>hay</w><transChange>también</transChange>', join)).to.equal('hay también');
+    expect(osisToText('<w>protésto</w><transChange>lo</transChange>', join)).to.equal('protéstolo');
+    expect(osisToText('<w>éste</w><transChange>le</transChange> dijo', join)).to.equal('éste le dijo');
   });
 });
