@@ -25,10 +25,22 @@ export interface Segment {
   cueIndices: number[];
   /** Characters of each piece, not counting whitespace: the weights `splitTranslation` splits by. */
   sourceLengths: number[];
+  /**
+   * Ellipses taken out where a piece trailing off ("No puede ser...") runs on into the next ("...que
+   * vuelvas."), so the translator sees one plain sentence; entry k joins piece k and k+1.
+   * `splitTranslation` puts them back.
+   */
+  ellipses?: Array<EllipsisJoin | undefined>;
   /** ms, start of the first piece */
   start: number;
   /** ms, end of the last piece */
   end: number;
+}
+
+/** The ellipsis that ended one piece and the one that began the next. */
+export interface EllipsisJoin {
+  end: string;
+  start: string;
 }
 
 /** Limits on merging. */
@@ -90,18 +102,19 @@ export class SentenceSegmenter {
   /** Returns the open segment, if any, and starts afresh. */
   flush(): Segment[] {
     if (this.open.length === 0) return [];
-    const items = this.open;
+    const texts = this.open.map((item) => normalise(item.text));
+    const ellipses = texts.slice(0, -1).map((text, k) => takeEllipses(texts, k));
+    const segment: Segment = {
+      text: texts.join(' '),
+      cueIndices: this.open.map((item) => item.index),
+      sourceLengths: texts.map(nonSpaceLength),
+      start: this.open[0].start,
+      end: this.open[this.open.length - 1].end,
+    };
+    if (ellipses.some(Boolean)) segment.ellipses = ellipses;
     this.open = [];
     this.openChars = 0;
-    return [
-      {
-        text: items.map((item) => normalise(item.text)).join(' '),
-        cueIndices: items.map((item) => item.index),
-        sourceLengths: items.map((item) => nonSpaceLength(item.text)),
-        start: items[0].start,
-        end: items[items.length - 1].end,
-      },
-    ];
+    return [segment];
   }
 
   private continues(next: SegmentItem): boolean {
@@ -119,6 +132,19 @@ export class SentenceSegmenter {
   }
 }
 
+// Strips "..." from the end of texts[k] and the start of texts[k+1] when both have one (and both keep words).
+function takeEllipses(texts: string[], k: number): EllipsisJoin | undefined {
+  const end = ELLIPSIS_END.exec(texts[k])?.[0];
+  const start = ELLIPSIS_START.exec(texts[k + 1])?.[0];
+  if (!end || !start) return undefined;
+  const before = texts[k].slice(0, -end.length).trimEnd();
+  const after = texts[k + 1].slice(start.length).trimStart();
+  if (!/[\p{L}\p{N}]/u.test(before) || !/[\p{L}\p{N}]/u.test(after)) return undefined;
+  texts[k] = before;
+  texts[k + 1] = after;
+  return { end, start };
+}
+
 /** Segments a whole list of pieces at once. */
 export function segmentCues(items: readonly SegmentItem[], options: SegmentOptions = {}): Segment[] {
   const segmenter = new SentenceSegmenter(options);
@@ -133,6 +159,16 @@ export function segmentCues(items: readonly SegmentItem[], options: SegmentOptio
  * words than pieces is split between characters. Returns one string per entry of `segment.cueIndices`.
  */
 export function splitTranslation(segment: Segment, translatedText: string): string[] {
+  const pieces = splitByLength(segment, translatedText);
+  segment.ellipses?.forEach((join, k) => {
+    if (!join) return;
+    if (pieces[k] && !ELLIPSIS_END.test(pieces[k])) pieces[k] += join.end;
+    if (pieces[k + 1] && !ELLIPSIS_START.test(pieces[k + 1])) pieces[k + 1] = join.start + pieces[k + 1];
+  });
+  return pieces;
+}
+
+function splitByLength(segment: Segment, translatedText: string): string[] {
   const parts = segment.cueIndices.length;
   const spaced = translatedText.trim().split(/\s+/).filter(Boolean);
   if (parts === 1) return [spaced.join(' ')];

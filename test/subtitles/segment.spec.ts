@@ -67,6 +67,20 @@ describe('sentence segmentation', () => {
     expect(splitTranslation(segment, segment.text)).to.deep.equal(texts.map((t) => t.replace(/\s+/g, ' ')));
   });
 
+  it('takes out the ellipses joining a sentence across cues and puts them back', () => {
+    const [segment] = segmentCues([item(0, 0, 'No puede ser...'), item(1, 1000, '…que hayas vuelto.')]);
+    expect(segment.text).to.equal('No puede ser que hayas vuelto.');
+    expect(splitTranslation(segment, segment.text)).to.deep.equal(['No puede ser...', '…que hayas vuelto.']);
+    expect(splitTranslation(segment, "It can't be that you're back.")).to.deep.equal([
+      "It can't be...",
+      "…that you're back.",
+    ]);
+    expect(splitTranslation(segment, "It can't be... that you're back.")).to.deep.equal([
+      "It can't be...",
+      "…that you're back.",
+    ]);
+  });
+
   it('splits a translation proportionally at word boundaries, never leaving a cue empty', () => {
     const [segment] = segmentCues([
       item(0, 0, 'Hace mucho tiempo, en una ciudad lejana,'),

@@ -51,7 +51,7 @@ describe('translateDocument', () => {
       'Hace mucho tiempo, en una ciudad lejana, vivía un hombre que no sabía leer.',
       '¿Quién anda ahí?',
       'Soy yo, abre.',
-      '(risas) No puede ser... ...que hayas vuelto.',
+      '(risas) No puede ser que hayas vuelto.',
       'Hola.',
       'Adiós.',
     ]);
