@@ -29,7 +29,8 @@ export interface CorpusManifest {
   targetLanguage: string;
   sources: ManifestSource[];
   tools: { package: string; version: string; command: string }[];
-  split: { seed: number; devSize: number; testSize: number; method: string };
+  /** How the splits were made; seed and sizes where a hash split made them. */
+  split: { method: string; seed?: number; devSize?: number; testSize?: number };
   /** Lines (verse pairs) per split. */
   counts: Record<string, number>;
   /** Keyed by logical name (`train.es`), whatever the stored path. */
