@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMul2d } from './dense.js';
 import type { AttentionKind } from './config.js';
 
 /** Weights of the attention and the attentional layer. */
@@ -24,7 +25,7 @@ const MASKED_SCORE = -1e9;
  */
 export function attentionKeys(values: tf.Tensor3D, weights: AttentionWeights): tf.Tensor3D {
   const [batch, srcLen, size] = values.shape;
-  const keys = tf.matMul(tf.reshape(values, [batch * srcLen, size]), weights.keyKernel);
+  const keys = matMul2d(tf.reshape(values, [batch * srcLen, size]), weights.keyKernel);
   return tf.reshape(keys, [batch, srcLen, weights.keyKernel.shape[1]]);
 }
 
@@ -56,8 +57,8 @@ export function attend(
   const attention = tf.softmax(tf.add(scores, penalty)) as tf.Tensor3D;
   const context = tf.matMul(attention, values);
   const combined = tf.concat([context, queries], 2);
-  const flat = tf.reshape(combined, [batch * tgtLen, -1]);
-  const attentional = tf.tanh(tf.matMul(flat, weights.combineKernel));
+  const flat = tf.reshape(combined, [batch * tgtLen, -1]) as tf.Tensor2D;
+  const attentional = tf.tanh(matMul2d(flat, weights.combineKernel));
   return {
     attentional: tf.reshape(attentional, [batch, tgtLen, weights.combineKernel.shape[1]]),
     weights: attention,
@@ -70,10 +71,10 @@ function additiveScores(queries: tf.Tensor3D, keys: tf.Tensor3D, weights: Attent
   const [batch, tgtLen, decUnits] = queries.shape;
   const srcLen = keys.shape[1];
   const projected = tf.reshape(
-    tf.matMul(tf.reshape(queries, [batch * tgtLen, decUnits]), weights.queryKernel),
+    matMul2d(tf.reshape(queries, [batch * tgtLen, decUnits]), weights.queryKernel),
     [batch, tgtLen, 1, decUnits],
   );
   const hidden = tf.tanh(tf.add(projected, tf.expandDims(keys, 1))); // [batch, tgtLen, srcLen, dec]
-  const scores = tf.matMul(tf.reshape(hidden, [batch * tgtLen * srcLen, decUnits]), weights.scoreVector);
+  const scores = matMul2d(tf.reshape(hidden, [batch * tgtLen * srcLen, decUnits]), weights.scoreVector);
   return tf.reshape(scores, [batch, tgtLen, srcLen]);
 }

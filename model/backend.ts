@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
+import { registerFusedKernels } from './fusedKernels.js';
 import { registerWasmTrainingKernels } from './wasmKernels.js';
 
 /** Backend names a user may ask for (config key `backend`, CLI `--backend`). */
@@ -56,8 +57,10 @@ async function activate(name: ConcreteBackend): Promise<string> {
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
+      registerFusedKernels();
       break;
     case 'cpu':
+      registerFusedKernels();
       break;
   }
   const tfName = name === 'tensorflow-gpu' ? 'tensorflow' : name;

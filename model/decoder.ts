@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMul2d } from './dense.js';
 import { attend } from './attention.js';
 import type { ModelConfig } from './config.js';
 import { tidyObject, unstack } from './ops.js';
@@ -84,7 +85,7 @@ export function decoderStep(
     config.inputFeeding && state.attentional ? tf.concat([embedded, state.attentional], 1) : embedded;
   const next: LstmState[] = [];
   weights.decoder.forEach((layer, index) => {
-    const projection = tf.add(tf.matMul(input, layer.kernel), layer.bias) as tf.Tensor2D;
+    const projection = matMul2d(input, layer.kernel, layer.bias);
     const layerState = lstmStep(projection, { h: hs[index], c: cs[index] }, layer.recurrent);
     next.push(layerState);
     input = layerState.h;

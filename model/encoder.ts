@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMul2d } from './dense.js';
 import { attentionKeys } from './attention.js';
 import type { ModelConfig } from './config.js';
 import { tidyObject } from './ops.js';
@@ -55,7 +56,7 @@ export function encodeEmbedded(
   }
   const layers = config.decoderLayers;
   const bridge = (final: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor3D => {
-    const flat = tf.tanh(tf.add(tf.matMul(final, kernel), bias)); // [batch, layers·dec]
+    const flat = tf.tanh(matMul2d(final, kernel, bias)); // [batch, layers·dec]
     return tf.transpose(tf.reshape(flat, [batch, layers, config.decoderUnits]), [1, 0, 2]);
   };
   return {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { PAD_ID } from '../types.js';
+import { fusedKernelsActive } from './fusedKernels.js';
 
 /**
  * Label-smoothed cross-entropy (Szegedy et al. 2016) averaged over non-PAD target tokens, the
@@ -26,6 +27,9 @@ export function labelSmoothedCrossEntropy(
       counted++;
     }
   }
+  if (fusedKernelsActive()) {
+    return fusedLoss(logits, targets, weightValues, counted, smoothing);
+  }
   const logSumExp = tf.logSumExp(logits, 1); // [tokens]
   // Gold logits picked from the flat logits: gathers `tokens` values, and its gradient is a
   // sparse scatter (UnsortedSegmentSum) rather than a dense one-hot product.
@@ -34,4 +38,38 @@ export function labelSmoothedCrossEntropy(
   if (smoothing > 0) perToken = tf.sub(perToken, tf.mul(tf.sum(logits, 1), smoothing / vocab));
   const weights = tf.tensor1d(weightValues);
   return tf.div(tf.sum(tf.mul(perToken, weights)), Math.max(counted, 1)) as tf.Scalar;
+}
+
+/**
+ * The same loss through the fused `SubflowSmoothedXent` kernel: the backend's native softmax,
+ * then one JS pass giving per-token losses and the gradient together.
+ */
+function fusedLoss(
+  logits: tf.Tensor2D,
+  targets: Int32Array,
+  weightValues: Float32Array,
+  counted: number,
+  smoothing: number,
+): tf.Scalar {
+  const scale = 1 / Math.max(counted, 1);
+  const inputs = {
+    targets: tf.tensor1d(targets, 'int32'),
+    weights: tf.tensor1d(weightValues.map((w) => w * scale)),
+  };
+  const loss = tf.customGrad((z, save) => {
+    const probs = tf.softmax(z as tf.Tensor2D);
+    const [perToken, grad] = tf
+      .engine()
+      .runKernel(
+        'SubflowSmoothedXent',
+        { logits: z as tf.Tensor, probs, ...inputs },
+        { smoothing },
+      ) as tf.Tensor[];
+    (save as tf.GradSaveFunc)([grad]);
+    return {
+      value: tf.sum(perToken),
+      gradFunc: (dy, saved) => [tf.mul(saved[0], dy as tf.Tensor)],
+    };
+  });
+  return loss(logits) as tf.Scalar;
 }

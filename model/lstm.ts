@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMul2d } from './dense.js';
+import { fusedKernelsActive } from './fusedKernels.js';
 import { unstack } from './ops.js';
 
 /**
@@ -29,8 +31,7 @@ export interface LstmState {
  */
 export function projectInputs(inputs: tf.Tensor3D, weights: LstmWeights): tf.Tensor3D {
   const [batch, time, size] = inputs.shape;
-  const flat = tf.reshape(inputs, [batch * time, size]);
-  const projected = tf.add(tf.matMul(flat, weights.kernel), weights.bias);
+  const projected = matMul2d(tf.reshape(inputs, [batch * time, size]), weights.kernel, weights.bias);
   return tf.reshape(projected, [batch, time, weights.bias.shape[0]]);
 }
 
@@ -38,10 +39,28 @@ export function projectInputs(inputs: tf.Tensor3D, weights: LstmWeights): tf.Ten
  * One recurrence step given the precomputed input projection: z = xProj + h·U, then
  * i, f, o = σ(z[:3H]), g = tanh(z[3H:]), c' = f⊙c + i⊙g, h' = o⊙tanh(c').
  * @param inputProjection x·W + b for this step, [batch, 4·units]
+ * @param recurrentTransposed Uᵀ [4·units, units], optional, reused by the backward pass
  */
-export function lstmStep(inputProjection: tf.Tensor2D, state: LstmState, recurrent: tf.Tensor2D): LstmState {
+export function lstmStep(
+  inputProjection: tf.Tensor2D,
+  state: LstmState,
+  recurrent: tf.Tensor2D,
+  recurrentTransposed?: tf.Tensor2D,
+): LstmState {
+  const recurrentProduct = matMul2d(state.h, recurrent, undefined, recurrentTransposed);
+  if (fusedKernelsActive()) {
+    const rows = tf.ones([state.h.shape[0]]) as tf.Tensor1D;
+    const next = fusedLstmCell(
+      inputProjection,
+      recurrentProduct,
+      tf.stack([state.h, state.c]) as tf.Tensor3D,
+      rows,
+    );
+    const [h, c] = unstack<tf.Tensor2D>(next);
+    return { h, c };
+  }
   const units = recurrent.shape[0];
-  const z = tf.add(inputProjection, tf.matMul(state.h, recurrent));
+  const z = tf.add(inputProjection, recurrentProduct);
   const [sigmoidPart, cellPart] = tf.split(z, [3 * units, units], 1);
   const [inputGate, forgetGate, outputGate] = tf.split(tf.sigmoid(sigmoidPart), 3, 1);
   const c = tf.add(tf.mul(forgetGate, state.c), tf.mul(inputGate, tf.tanh(cellPart)));
@@ -82,17 +101,71 @@ export function runLstm(
   options: RunLstmOptions = {},
 ): LstmRun {
   const time = inputs.shape[1];
-  const projections = unstack<tf.Tensor2D>(projectInputs(inputs, weights), 1);
-  const masks = options.mask ? unstack<tf.Tensor2D>(tf.expandDims(options.mask, 2), 1) : undefined;
+  // Time-major so that each step's slice is one contiguous block.
+  const projections = unstack<tf.Tensor2D>(tf.transpose(projectInputs(inputs, weights), [1, 0, 2]));
+  const recurrentTransposed = tf.transpose(weights.recurrent);
   const outputs: tf.Tensor2D[] = new Array<tf.Tensor2D>(time);
+  const order = Array.from({ length: time }, (_, step) => (options.reverse ? time - 1 - step : step));
+  if (fusedKernelsActive()) {
+    // State as one [2, batch, units] tensor (h then c): one fused kernel per step.
+    const rows = inputs.shape[0];
+    const masks = options.mask
+      ? unstack<tf.Tensor1D>(tf.transpose(options.mask))
+      : new Array<tf.Tensor1D>(time).fill(tf.ones([rows]));
+    let state = tf.stack([initial.h, initial.c]) as tf.Tensor3D;
+    let h = initial.h;
+    for (const t of order) {
+      const recurrentProduct = matMul2d(h, weights.recurrent, undefined, recurrentTransposed);
+      state = fusedLstmCell(projections[t], recurrentProduct, state, masks[t]);
+      h = unstack<tf.Tensor2D>(state)[0];
+      outputs[t] = h;
+    }
+    const [finalH, finalC] = unstack<tf.Tensor2D>(state);
+    return { outputs: tf.transpose(tf.stack(outputs), [1, 0, 2]) as tf.Tensor3D, h: finalH, c: finalC };
+  }
+  const masks = options.mask ? unstack<tf.Tensor2D>(tf.expandDims(tf.transpose(options.mask), 2)) : undefined;
   let state = initial;
-  for (let step = 0; step < time; step++) {
-    const t = options.reverse ? time - 1 - step : step;
-    const next = lstmStep(projections[t], state, weights.recurrent);
+  for (const t of order) {
+    const next = lstmStep(projections[t], state, weights.recurrent, recurrentTransposed);
     state = masks ? carryMasked(masks[t], next, state) : next;
     outputs[t] = state.h;
   }
-  return { outputs: tf.stack(outputs, 1) as tf.Tensor3D, h: state.h, c: state.c };
+  return { outputs: tf.transpose(tf.stack(outputs), [1, 0, 2]) as tf.Tensor3D, h: state.h, c: state.c };
+}
+
+/**
+ * One LSTM step after the matMuls, as the fused `SubflowLstmCell` kernel with its own gradient.
+ * @param projection x·W + b,       [batch, 4·units]
+ * @param recurrentProduct h·U,     [batch, 4·units]
+ * @param state h then c,           [2, batch, units]
+ * @param mask 1 real / 0 padded,   [batch]; a padded row keeps its state
+ * @returns next state,             [2, batch, units]
+ */
+export function fusedLstmCell(
+  projection: tf.Tensor2D,
+  recurrentProduct: tf.Tensor2D,
+  state: tf.Tensor3D,
+  mask: tf.Tensor1D,
+): tf.Tensor3D {
+  const cell = tf.customGrad((xp, hu, s, m, save) => {
+    const inputs = { projection: xp, recurrent: hu, state: s, mask: m } as unknown as tf.NamedTensorMap;
+    (save as tf.GradSaveFunc)([xp, hu, s, m] as tf.Tensor[]);
+    return {
+      value: (tf.engine().runKernel('SubflowLstmCell', inputs, {}) as tf.Tensor[])[0],
+      gradFunc: (dy, saved) => {
+        const [savedXp, savedHu, savedS, savedM] = saved;
+        const [dz, dPrevious] = tf.engine().runKernel('SubflowLstmCellGrad', {
+          dState: dy as tf.Tensor,
+          projection: savedXp,
+          recurrent: savedHu,
+          state: savedS,
+          mask: savedM,
+        }) as tf.Tensor[];
+        return [dz, tf.clone(dz), dPrevious, tf.zerosLike(savedM)];
+      },
+    };
+  });
+  return cell(projection, recurrentProduct, state, mask) as tf.Tensor3D;
 }
 
 /** where(mask, next, previous) per row, as previous + m·(next − previous); mask [batch, 1]. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMul2d } from './dense.js';
 import { SubflowError } from '../errors.js';
 import { SeededRandom } from '../random.js';
 import type { Batch } from '../types.js';
@@ -19,6 +20,7 @@ import {
   selectEncoderRows,
   type EncoderState,
 } from './encoder.js';
+import { registerFusedKernels } from './fusedKernels.js';
 import { labelSmoothedCrossEntropy } from './loss.js';
 import { tidyObject } from './ops.js';
 import { createParameters, networkWeights, type NetworkWeights } from './parameters.js';
@@ -55,6 +57,7 @@ export class Seq2Seq {
   /** Builds and initialises the network; the same `seed` (default 1) gives the same weights. */
   constructor(config: ModelConfig, options: { seed?: number } = {}) {
     this.config = resolveModelConfig(config);
+    registerFusedKernels();
     const seed = options.seed ?? 1;
     this.variables = createParameters(this.config, seed);
     this.weights = networkWeights(this.config, this.variables);
@@ -126,10 +129,7 @@ export class Seq2Seq {
       const ids = prevTokens instanceof tf.Tensor ? prevTokens : tf.tensor1d(prevTokens, 'int32');
       const embedded = tf.gather(this.weights.targetEmbedding, ids) as tf.Tensor2D;
       const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT);
-      const logits = tf.add(
-        tf.matMul(step.attentional, this.weights.output.kernel),
-        this.weights.output.bias,
-      );
+      const logits = matMul2d(step.attentional, this.weights.output.kernel, this.weights.output.bias);
       return {
         logProbs: tf.logSoftmax(logits) as tf.Tensor2D,
         newDecoderState: step.state,
@@ -170,8 +170,8 @@ export class Seq2Seq {
     const encoder = encodeEmbedded(this.config, this.weights, srcEmbedded, lengthMask(batch.srcLen, srcMax));
     const tgtEmbedded = dropout(tf.gather(this.weights.targetEmbedding, tgtIn)) as tf.Tensor3D;
     const attentional = decodeTeacherForced(this.config, this.weights, encoder, tgtEmbedded, dropout);
-    const flat = tf.reshape(attentional, [size * tgtMax, this.config.attentionalUnits]);
-    const logits = tf.add(tf.matMul(flat, this.weights.output.kernel), this.weights.output.bias);
+    const flat = tf.reshape(attentional, [size * tgtMax, this.config.attentionalUnits]) as tf.Tensor2D;
+    const logits = matMul2d(flat, this.weights.output.kernel, this.weights.output.bias);
     return tf.reshape(logits, [size, tgtMax, this.config.tgtVocab]);
   }
 

@@ -1,0 +1,118 @@
+// Training speed of ref-small on synthetic batches (64 sentences, source and target length 20,
+// vocabularies 8000), counted like the PyTorch peer's bench-train: a step is forward, loss,
+// backward, global-norm clip 5 and Adam (lr 1e-3); tokens/s = steps · 64 · 20 / seconds.
+// Flags: --backend NAME (default auto), --warmup N (3), --iters N (20), --batch-size, --src-len,
+// --tgt-len, --vocab, --profile (per-kernel totals of one step on stderr).
+import * as tf from '@tensorflow/tfjs';
+import { parseArgs } from 'node:util';
+import { resolveBackend, type BackendName } from '../model/backend.js';
+import { REF_SMALL } from '../model/config.js';
+import { Seq2Seq } from '../model/seq2seq.js';
+import { SeededRandom } from '../random.js';
+import { BOS_ID, EOS_ID, type Batch } from '../types.js';
+import { peakRssMb, printFigure } from './_common.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'auto' },
+    warmup: { type: 'string', default: '3' },
+    iters: { type: 'string', default: '20' },
+    'batch-size': { type: 'string', default: '64' },
+    'src-len': { type: 'string', default: '20' },
+    'tgt-len': { type: 'string', default: '20' },
+    vocab: { type: 'string', default: '8000' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const batchSize = Number(flags['batch-size']);
+const srcLen = Number(flags['src-len']);
+const tgtLen = Number(flags['tgt-len']);
+const vocab = Number(flags.vocab);
+
+/** A full (unpadded) batch of random ids ≥ 4; tgtLen counts EOS, as the peer's. */
+function syntheticBatch(rng: SeededRandom): Batch {
+  const src = new Int32Array(batchSize * srcLen).map(() => 4 + rng.int(vocab - 4));
+  const tgtOut = new Int32Array(batchSize * tgtLen);
+  const tgtIn = new Int32Array(batchSize * tgtLen);
+  for (let row = 0; row < batchSize; row++) {
+    for (let t = 0; t < tgtLen; t++)
+      tgtOut[row * tgtLen + t] = t === tgtLen - 1 ? EOS_ID : 4 + rng.int(vocab - 4);
+    tgtIn[row * tgtLen] = BOS_ID;
+    for (let t = 1; t < tgtLen; t++) tgtIn[row * tgtLen + t] = tgtOut[row * tgtLen + t - 1];
+  }
+  return {
+    src,
+    srcLen: new Int32Array(batchSize).fill(srcLen),
+    srcMax: srcLen,
+    tgtIn,
+    tgtOut,
+    tgtMax: tgtLen,
+    size: batchSize,
+    targetTokens: batchSize * tgtLen,
+  };
+}
+
+const resolved = await resolveBackend(flags.backend as BackendName);
+process.stderr.write(`bench train: ${resolved.reason}\n`);
+const model = new Seq2Seq({ ...REF_SMALL, srcVocab: vocab, tgtVocab: vocab }, { seed: 1 });
+const optimizer = tf.train.adam(1e-3);
+const variables = [...model.variables.values()];
+const rng = new SeededRandom(1);
+const batches = Array.from({ length: 4 }, () => syntheticBatch(rng));
+
+/** One training step; returns the loss tensor (read only at the end, so no per-step sync). */
+function trainStep(batch: Batch): tf.Scalar {
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => model.loss(batch, { training: true }), variables);
+    const list = Object.values(grads);
+    const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
+    const scale = tf.minimum(1, tf.div(5, tf.add(norm, 1e-6)));
+    const clipped: Record<string, tf.Tensor> = {};
+    for (const [name, grad] of Object.entries(grads)) clipped[name] = tf.mul(grad, scale);
+    optimizer.applyGradients(clipped as Parameters<typeof optimizer.applyGradients>[0]);
+    return value;
+  });
+}
+
+const warmup = Number(flags.warmup);
+const iters = Number(flags.iters);
+for (let i = 0; i < warmup; i++) trainStep(batches[i % batches.length]).dataSync();
+if (flags.profile) {
+  const info = await tf.profile(() => trainStep(batches[0]));
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(k.kernelTimeMs) || 0;
+    entry.calls += 1;
+    byKernel.set(k.name, entry);
+  }
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  for (const [name, { ms, calls }] of rows.slice(0, 25)) {
+    process.stderr.write(
+      `${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms ${String(calls).padStart(6)} calls\n`,
+    );
+  }
+  process.stderr.write(`kernels: ${info.kernels.length}\n`);
+}
+const started = performance.now();
+let last: tf.Scalar | undefined;
+for (let i = 0; i < iters; i++) {
+  last?.dispose();
+  last = trainStep(batches[i % batches.length]);
+}
+const finalLoss = last ? last.dataSync()[0] : NaN;
+const seconds = (performance.now() - started) / 1000;
+printFigure({
+  bench: 'train',
+  backend: resolved.backend,
+  model: 'ref-small',
+  parameters: model.countParameters(),
+  tokens_per_second: Math.round((iters * batchSize * tgtLen) / seconds),
+  ms_per_step: Math.round((1000 * seconds) / iters),
+  steps: iters,
+  batch_size: batchSize,
+  src_len: srcLen,
+  tgt_len: tgtLen,
+  final_loss: Number(finalLoss.toFixed(4)),
+  peak_rss_mb: peakRssMb(),
+});

@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** Backends whose tensor memory JS kernels can read and write directly. */
+export type JsKernelBackend = 'wasm' | 'cpu';
+
+/** Minimal view of the cpu backend's storage (tfjs-backend-cpu's MathBackendCPU). */
+interface CpuBackendLike {
+  data: { get(dataId: tf.DataId): { values: tf.TypedArray } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo;
+}
+
+/**
+ * Output allocation and typed-array access for JS kernels on wasm and cpu. On wasm, outputs live
+ * on the wasm heap and views are taken after every allocation (an allocation may grow the heap
+ * and detach earlier views); on cpu, outputs are plain typed arrays wrapped at the end.
+ */
+export class KernelIo {
+  private readonly cpuOutputs: { shape: number[]; dtype: tf.DataType; values: tf.TypedArray }[] = [];
+
+  constructor(
+    private readonly backend: unknown,
+    private readonly backendName: JsKernelBackend,
+  ) {}
+
+  /** Allocates the outputs (zero-filled) and returns views of them and of the inputs, in order. */
+  views(
+    inputs: tf.TensorInfo[],
+    outputs: { shape: number[]; dtype: tf.DataType }[],
+  ): { inputs: tf.TypedArray[]; outputs: tf.TypedArray[]; infos: tf.TensorInfo[] } {
+    if (this.backendName === 'wasm') {
+      const wasm = this.backend as BackendWasm;
+      const infos = outputs.map((o) => wasm.makeOutput(o.shape, o.dtype));
+      const outputViews = infos.map((info) => wasm.typedArrayFromHeap(info));
+      for (const view of outputViews) view.fill(0);
+      return { inputs: inputs.map((i) => wasm.typedArrayFromHeap(i)), outputs: outputViews, infos };
+    }
+    const cpu = this.backend as CpuBackendLike;
+    const outputViews = outputs.map((o) => {
+      const size = o.shape.reduce((a, b) => a * b, 1);
+      const values = o.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+      this.cpuOutputs.push({ ...o, values });
+      return values;
+    });
+    return { inputs: inputs.map((i) => cpu.data.get(i.dataId).values), outputs: outputViews, infos: [] };
+  }
+
+  /** The kernel's result: on cpu this wraps the written arrays as tensors. */
+  result(infos: tf.TensorInfo[]): tf.TensorInfo[] {
+    if (this.backendName === 'wasm') return infos;
+    const cpu = this.backend as CpuBackendLike;
+    return this.cpuOutputs.map((o) => cpu.makeTensorInfo(o.shape, o.dtype, o.values));
+  }
+}
