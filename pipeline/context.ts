@@ -30,6 +30,8 @@ export interface PipelineContext {
   /** Whether to draw progress bars (a TTY and not --quiet). */
   interactive: boolean;
   pairs?: CorpusSplits<SentencePair>;
+  /** What the pairs are made of (files with size and mtime, cleaning options), to tell when a saved tokenizer is stale. */
+  dataFingerprint?: string;
   tokenizers?: TokenizerPair;
   encoded?: CorpusSplits<EncodedPair>;
   /** Batches for one epoch; `epoch` seeds the shuffle so every epoch differs but reruns match. */

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { bucketBatch } from '../../operators/bucketBatch.js';
@@ -30,6 +31,13 @@ registerStage({
             };
       return () => readParallel(resolved);
     };
+    const files = Object.values(options.train).map((file) => resolve(context.configDir, file));
+    context.dataFingerprint = JSON.stringify(
+      files.map((file) => {
+        const info = existsSync(file) ? statSync(file) : undefined;
+        return [file, info?.size, info?.mtimeMs];
+      }),
+    );
     context.pairs = {
       train: open(options.train),
       dev: options.dev && open(options.dev),
@@ -52,7 +60,11 @@ registerStage({
   provides: ['pairs'],
   async run(context, options) {
     const pairs = context.pairs!;
+    // Every epoch re-reads and re-cleans the corpus; the figures are the same, so report them once.
+    let reported = false;
     const report = (stats: CleanStats) => {
+      if (reported) return;
+      reported = true;
       context.results.clean = stats;
       const dropped = Object.entries(stats.dropped)
         .filter(([, n]) => n > 0)
@@ -62,6 +74,7 @@ registerStage({
       );
     };
     // dev/test are only normalised: dropping evaluation lines would make scores incomparable.
+    context.dataFingerprint = `${context.dataFingerprint ?? ''} clean ${JSON.stringify(options)}`;
     const normaliseOnly = cleanPairs({ maxLength: 0, lengthRatio: 0, dedupe: false });
     context.pairs = {
       train: () => pairs.train().pipe(cleanPairs({ ...options, onStats: report })),

@@ -1,3 +1,4 @@
 // Importing this module registers every built-in stage with the registry.
 import './dataStages.js';
 import './tokenizerStages.js';
+import './trainStage.js';

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { z } from 'zod';
@@ -18,12 +19,24 @@ registerStage({
   provides: ['tokenizers'],
   async run(context, options) {
     const outDir = join(context.workDir, 'tokenizer');
-    context.log(
-      `trainTokenizer: training ${options.modelType} models of ${options.vocabSize} pieces in ${outDir}`,
-    );
+    const stampFile = join(outDir, 'options.json');
+    const stamp = JSON.stringify({ options, data: context.dataFingerprint });
     const started = Date.now();
-    const stage = context.pairs!.train().pipe(trainTokenizer({ ...options, outDir }));
-    context.tokenizers = await lastValueFrom(stage);
+    // A rerun (e.g. to resume training) must reuse the models the checkpoints were trained with.
+    if (readStamp(outDir, stampFile) === stamp) {
+      context.log(`trainTokenizer: reusing the models in ${outDir} (trained with the same options)`);
+      const [source, target] = await Promise.all(
+        ['source', 'target'].map((side) => Tokenizer.load(join(outDir, `${side}.model`))),
+      );
+      context.tokenizers = { source, target };
+    } else {
+      context.log(
+        `trainTokenizer: training ${options.modelType} models of ${options.vocabSize} pieces in ${outDir}`,
+      );
+      const stage = context.pairs!.train().pipe(trainTokenizer({ ...options, outDir }));
+      context.tokenizers = await lastValueFrom(stage);
+      writeFileSync(stampFile, stamp);
+    }
     context.results.tokenizer = {
       source: context.tokenizers.source.modelPath,
       target: context.tokenizers.target.modelPath,
@@ -46,3 +59,10 @@ registerStage({
     context.tokenizers = { source, target };
   },
 });
+
+function readStamp(dir: string, file: string): string | undefined {
+  const complete = [file, join(dir, 'source.model'), join(dir, 'target.model')].every((path) =>
+    existsSync(path),
+  );
+  return complete ? readFileSync(file, 'utf8') : undefined;
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SubflowError } from '../../errors.js';
+
+/** A text file being written line by line; it appears under its name only on `commit`. */
+export interface TextOutput {
+  write(line: string): Promise<void>;
+  /** Flushes, closes and renames the temp file into place. */
+  commit(): Promise<void>;
+  /** Closes and removes the temp file (after an error or an interrupt). */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens `path` for writing through a temporary file in the same folder, so an interrupted run never
+ * leaves a half-written file under the final name. Refuses to overwrite one of `inputs`.
+ * @throws SubflowError OUTPUT_IS_INPUT, OUTPUT_NOT_WRITABLE
+ */
+export async function openTextOutput(path: string, inputs: readonly string[] = []): Promise<TextOutput> {
+  const target = resolve(path);
+  if (inputs.some((input) => resolve(input) === target)) {
+    throw new SubflowError('OUTPUT_IS_INPUT', `${path} is also an input; refusing to overwrite it`, {
+      file: path,
+      hint: 'write the output to another file',
+    });
+  }
+  const temp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
+  let stream: WriteStream;
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    stream = createWriteStream(temp, { encoding: 'utf8' });
+    await new Promise<void>((ok, fail) => stream.once('open', () => ok()).once('error', fail));
+  } catch (cause) {
+    throw notWritable(path, cause);
+  }
+  const close = () =>
+    new Promise<void>((ok, fail) => stream.end((error?: Error | null) => (error ? fail(error) : ok())));
+  return {
+    write: (line) =>
+      new Promise<void>((ok, fail) =>
+        stream.write(`${line}\n`, (error) => (error ? fail(notWritable(path, error)) : ok())),
+      ),
+    commit: async () => {
+      try {
+        await close();
+        await rename(temp, target);
+      } catch (cause) {
+        await rm(temp, { force: true }).catch(() => undefined);
+        throw notWritable(path, cause);
+      }
+    },
+    abort: async () => {
+      await close().catch(() => undefined);
+      await rm(temp, { force: true }).catch(() => undefined);
+    },
+  };
+}
+
+function notWritable(path: string, cause: unknown): SubflowError {
+  return new SubflowError('OUTPUT_NOT_WRITABLE', `cannot write ${path} (${(cause as Error).message})`, {
+    file: path,
+    cause,
+    hint: 'choose a file in a folder you may write to',
+  });
+}

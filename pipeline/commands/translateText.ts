@@ -1,0 +1,111 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Option, type Command } from 'commander';
+import { concatMap, from, lastValueFrom, defaultIfEmpty, takeUntil, fromEvent } from 'rxjs';
+import { SubflowError } from '../../errors.js';
+import type { BackendName } from '../../model/backend.js';
+import { loadModel } from '../../operators/loadModel.js';
+import { translate } from '../../operators/translate.js';
+import { assertReadableFile } from '../../text/lines.js';
+import type { Translation } from '../../types.js';
+import { withInterrupt } from '../interrupt.js';
+import { openTextOutput, type TextOutput } from './textOutput.js';
+import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
+
+interface TranslateTextFlags extends DecodingFlags {
+  model: string;
+  input?: string;
+  output?: string;
+}
+
+/**
+ * `subflow translate-text --model DIR [--beam 5] [--n-best N] [--input F] [--output F]`: one
+ * translation per input line, streamed (stdin → stdout by default). With --n-best N > 1 each input
+ * gives N lines `i ||| text ||| score` (i 0-based, best first), as Moses and fairseq print them.
+ */
+export function registerTranslateTextCommand(program: Command): void {
+  const command = program
+    .command('translate-text')
+    .description('translate text line by line with a trained model (stdin → stdout, or files)')
+    .requiredOption(
+      '-m, --model <dir>',
+      'checkpoint folder (model.json, weights.bin, source.model, target.model)',
+    )
+    .option('-i, --input <file>', 'text to translate, one sentence per line (default: stdin)')
+    .option('-o, --output <file>', 'where to write translations (default: stdout); written via a temp file');
+  decodingOptions(command)
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
+    .action(async (flags: TranslateTextFlags) => {
+      if (flags.input) await assertReadableFile(flags.input);
+      const translationModel = await loadModel(flags.model, { backend: flags.backend as BackendName });
+      process.stderr.write(`translate-text: ${translationModel.backend.reason}\n`);
+      const options = searchOptionsOf(flags);
+      const output = flags.output
+        ? await openTextOutput(flags.output, flags.input ? [flags.input] : [])
+        : undefined;
+      try {
+        const count = await withInterrupt((signal) =>
+          translateLines(flags.input, output, signal, (lines) =>
+            lines.pipe(
+              translate(translationModel, {
+                ...options,
+                onWarning: (w) => process.stderr.write(`translate-text: line ${w.index + 1}: ${w.message}\n`),
+              }),
+            ),
+          ),
+        );
+        await output?.commit();
+        process.stderr.write(`translate-text: ${count} lines translated\n`);
+      } catch (error) {
+        await output?.abort();
+        throw error;
+      } finally {
+        translationModel.dispose();
+      }
+    });
+}
+
+/** Streams input lines through `pipeline` and writes each result as it arrives; returns the line count. */
+async function translateLines(
+  input: string | undefined,
+  output: TextOutput | undefined,
+  signal: AbortSignal,
+  pipeline: (
+    lines: ReturnType<typeof from<AsyncIterable<string>>>,
+  ) => ReturnType<ReturnType<typeof translate>>,
+): Promise<number> {
+  const stream = input ? createReadStream(input, 'utf8') : process.stdin;
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let index = 0;
+  const write = async (text: string) => {
+    if (output) await output.write(text);
+    else if (!process.stdout.write(`${text}\n`)) await new Promise((ok) => process.stdout.once('drain', ok));
+  };
+  try {
+    await lastValueFrom(
+      pipeline(from(lines)).pipe(
+        takeUntil(fromEvent(signal, 'abort')),
+        concatMap(async (translation: Translation) => {
+          for (const line of formatTranslation(translation, index)) await write(line);
+          index += 1;
+        }),
+        defaultIfEmpty(undefined),
+      ),
+    );
+  } finally {
+    lines.close();
+    if (input) stream.destroy();
+  }
+  if (signal.aborted) {
+    throw new SubflowError('INTERRUPTED', `translate-text stopped after ${index} lines`, {
+      hint: 'an --output file is only written when every line is translated',
+    });
+  }
+  return index;
+}
+
+/** The output lines of one translation: its text, or `i ||| text ||| score` per n-best entry. */
+export function formatTranslation(translation: Translation, index: number): string[] {
+  if (!translation.nBest) return [translation.text];
+  return translation.nBest.map((entry) => `${index} ||| ${entry.text} ||| ${entry.score.toFixed(4)}`);
+}

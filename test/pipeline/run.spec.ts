@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../pipeline/program.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+const toy = fileURLToPath(new URL('../../corpora/toy/', import.meta.url));
+
+/** Runs the CLI in-process and captures what it writes. */
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+    process.exitCode = undefined;
+  }
+}
+
+describe('subflow run', () => {
+  const dir = useTempDir();
+
+  it('runs corpus → tokenizer → batches → training from a config and resumes on a rerun', async () => {
+    const config = join(dir(), 'toy.yaml');
+    writeFileSync(
+      config,
+      `workDir: run
+backend: wasm
+stages:
+  - read:
+      train: { source: ${toy}train.es, target: ${toy}train.en }
+      dev: { source: ${toy}dev.es, target: ${toy}dev.en }
+  - clean: {}
+  - trainTokenizer: { vocabSize: 300 }
+  - tokenize: {}
+  - bucketBatch: { maxTokens: 1000 }
+  - train:
+      model: { embedding: 16, encoderUnits: 16, decoderUnits: 32 }
+      maxSteps: 4
+      validateEvery: 2
+      checkpointEvery: 2
+`,
+    );
+    const first = await runCli(['run', '-q', config]);
+    expect(first.stderr).to.match(/backend wasm/);
+    expect(first.code, first.stderr).to.equal(0);
+    const report = JSON.parse(first.stdout) as {
+      train: { steps: number; reason: string; checkpoint: string };
+    };
+    expect(report.train).to.include({ steps: 4, reason: 'max-steps' });
+    const checkpoint = report.train.checkpoint;
+    for (const file of ['model.json', 'weights.bin', 'source.model', 'target.model']) {
+      expect(existsSync(join(checkpoint, file)), file).to.equal(true);
+    }
+    const trainer = JSON.parse(readFileSync(join(dir(), 'run/checkpoints/last/trainer.json'), 'utf8')) as {
+      step: number;
+    };
+    expect(trainer.step).to.equal(4);
+
+    // Raising maxSteps and rerunning continues from last/ with the same tokenizer.
+    writeFileSync(config, readFileSync(config, 'utf8').replace('maxSteps: 4', 'maxSteps: 6'));
+    const second = await runCli(['run', '-q', config]);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(second.stderr).to.include('reusing the models').and.include('resuming from');
+    expect((JSON.parse(second.stdout) as { train: { steps: number } }).train.steps).to.equal(6);
+  });
+
+  it('refuses a model vocabulary that disagrees with the tokenizer, naming the key', async () => {
+    const config = join(dir(), 'vocab.yaml');
+    writeFileSync(
+      config,
+      `workDir: vocab
+backend: wasm
+stages:
+  - read: { train: { source: ${toy}train.es, target: ${toy}train.en } }
+  - trainTokenizer: { vocabSize: 300 }
+  - tokenize: {}
+  - bucketBatch: {}
+  - train: { model: { srcVocab: 8000 }, maxSteps: 1 }
+`,
+    );
+    const result = await runCli(['run', '-q', config]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr)
+      .to.include('train.model.srcVocab is 8000 but the tokenizer')
+      .and.include('300 pieces');
+    expect(result.stderr).to.not.include('    at ');
+  });
+
+  it('prints a config error without a stack trace and exits non-zero', async () => {
+    const config = join(dir(), 'bad.yaml');
+    writeFileSync(config, 'stages:\n  - read: { train: { tsv: x.tsv }, extra: 1 }\n');
+    const result = await runCli(['run', config]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.include('stages[0].read.extra: unknown key');
+    expect(result.stderr).to.not.include('    at ');
+  });
+});
