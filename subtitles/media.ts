@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdtemp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { basename, dirname, join, resolve } from 'node:path';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { SubflowError } from '../errors.js';
-import type { SubtitleDocument, SubtitleFormat, SubtitleStream, SubtitleWarning } from './cue.js';
+import type { SubtitleDocument, SubtitleStream, SubtitleWarning } from './cue.js';
+import { decodeSubtitleBytes } from './encoding.js';
 import { parseSubtitles, writeSubtitles } from './formats.js';
 import { toIso6392 } from './mediaLanguages.js';
+import { extractionPlan, muxArguments, muxPlan, outputContainer } from './mediaPlans.js';
 import { probeMedia, type MediaProbe } from './mediaProbe.js';
 import { selectSubtitleStream, type StreamChoice } from './mediaSelect.js';
 import {
@@ -16,20 +17,13 @@ import {
   isSpawnFailure,
   mediaInvalid,
   mediaToolPaths,
+  stderrTail,
   toolMissing,
 } from './mediaTools.js';
 
 /*
- * The ffmpeg adapter: the only module that runs ffmpeg (through fluent-ffmpeg).
- *
- * Timestamps. ffmpeg, unless told `-copyts`, subtracts the container's start time from every
- * packet it reads, so extracted cue times are relative to the file's start (what players show).
- * Files rarely start at 0 exactly: an AAC encoder's priming samples make ffmpeg shift a whole MKV
- * by +23 ms (video and subtitles then start 23 ms late, audio at 0); WebM with Opus starts at
- * -7 ms (the Opus pre-skip); MP4 hides AAC priming in an edit list and starts at 0. Muxing
- * therefore copies the input's packets with `-copyts` (their timestamps untouched, no
- * `avoid_negative_ts` shift) and delays the new track by the container's start time
- * (`-itsoffset`), so a cue lands on exactly the packet time the source track's cue has.
+ * The ffmpeg adapter: the only module that runs ffmpeg (through fluent-ffmpeg). What arguments it
+ * passes, and why cue times survive extraction and muxing unchanged, is in mediaPlans.ts.
  */
 
 export { formatStreamTable, probeMedia, BITMAP_SUBTITLE_CODECS } from './mediaProbe.js';
@@ -40,8 +34,8 @@ export { setMediaToolPaths, type MediaToolPaths } from './mediaTools.js';
 interface FfmpegRun {
   /** What the run does, for messages: `extracting stream #2 of movie.mkv`. */
   action: string;
-  /** The media file the run reads, named in `MEDIA_INVALID`. */
-  file: string;
+  /** The error for a run that failed, given ffmpeg's stderr. */
+  failure: (stderr: string, cause: unknown) => SubflowError;
   signal?: AbortSignal;
 }
 
@@ -81,26 +75,10 @@ async function runFfmpeg(command: FfmpegCommand, run: FfmpegRun): Promise<string
       if (aborted) settle(interrupted(run.action, run.signal?.reason));
       else if (isSpawnFailure(error) || /Cannot find ffmpeg/.test(error.message))
         settle(toolMissing('ffmpeg', executable, error));
-      else settle(mediaInvalid(run.file, 'ffmpeg', stderr || error.message, error));
+      else settle(run.failure(stderr || error.message, error));
     });
     command.run();
   });
-}
-
-/** How a text subtitle codec is pulled out of a container: copied when the format matches, else re-encoded to SRT. */
-function extractionPlan(codec: string): { format: SubtitleFormat; muxer: string; encoder: string } {
-  switch (codec) {
-    case 'subrip':
-      return { format: 'srt', muxer: 'srt', encoder: 'copy' };
-    case 'ass':
-    case 'ssa':
-      return { format: 'ass', muxer: 'ass', encoder: 'copy' };
-    case 'webvtt':
-      return { format: 'vtt', muxer: 'webvtt', encoder: 'copy' };
-    default:
-      // mov_text, microdvd, text, eia_608…: ffmpeg decodes them to ASS events; SRT keeps <i>/<b>.
-      return { format: 'srt', muxer: 'srt', encoder: 'srt' };
-  }
 }
 
 /** Options for {@link extractSubtitleStream}. */
@@ -111,6 +89,8 @@ export interface ExtractOptions extends StreamChoice {
   signal?: AbortSignal;
   /** Refuse a malformed track (`SUBTITLE_PARSE`) instead of working around it. */
   strict?: boolean;
+  /** Decode the track's bytes with this encoding (`cp1252`…). Default: BOM, then UTF-8, then detected. */
+  encoding?: string;
   /** Told of each problem the lenient parse worked around. */
   onWarning?: (warning: SubtitleWarning) => void;
   /** Told which stream was chosen, before it is extracted. */
@@ -139,66 +119,49 @@ export async function extractSubtitleStream(
   const stream = selectSubtitleStream(probe, options);
   options.onStream?.(stream);
   const plan = extractionPlan(stream.codec);
-  const output = new PassThrough();
-  const chunks: Buffer[] = [];
-  output.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const command = ffmpeg()
-    .input(file)
-    .output(output, { end: true })
-    .outputOptions(
-      '-nostdin',
-      '-v',
-      'error',
-      '-map',
-      `0:${stream.index}`,
-      '-c:s',
-      plan.encoder,
-      '-f',
-      plan.muxer,
-    );
-  const stderr = await runFfmpeg(command, {
-    action: `extracting subtitle stream #${stream.index} of ${file}`,
-    file,
-    signal: options.signal,
-  });
-  // A truncated Matroska file still exits 0 ("File ended prematurely"): any error-level line
-  // means cues may be missing, and a silently shortened track is worse than an error.
-  if (stderr.trim() !== '') throw mediaInvalid(file, 'ffmpeg', stderr);
-  const text = Buffer.concat(chunks).toString('utf8');
-  const { document, warnings } = parseSubtitles(text, plan.format, {
-    strict: options.strict,
-    file: `${file} (stream #${stream.index})`,
-  });
-  for (const warning of warnings) options.onWarning?.(warning);
-  return document;
-}
-
-type Container = 'matroska' | 'webm' | 'mp4' | 'mov';
-
-const CONTAINERS: Record<string, Container> = {
-  '.mkv': 'matroska',
-  '.mka': 'matroska',
-  '.webm': 'webm',
-  '.mp4': 'mp4',
-  '.m4v': 'mp4',
-  '.mov': 'mov',
-};
-
-/** The subtitle text subflow hands ffmpeg for a container, and the codec the new track gets there. */
-function muxPlan(container: Container, doc: SubtitleDocument): { format: SubtitleFormat; codec: string } {
-  switch (container) {
-    case 'matroska':
-      return doc.format === 'ass' ? { format: 'ass', codec: 'copy' } : { format: 'srt', codec: 'copy' };
-    case 'webm':
-      return { format: 'vtt', codec: 'copy' };
-    case 'mp4':
-    case 'mov':
-      // mov_text takes SRT's <i>/<b>/<u> and ASS overrides alike; keep the document's own format.
-      return { format: doc.format, codec: 'mov_text' };
+  const name = `${file} (stream #${stream.index})`;
+  // A file, not a pipe: fluent-ffmpeg ends a piped run with "Output stream closed" when the pipe
+  // closes 20 ms before ffmpeg's exit is seen, which happens on a loaded machine.
+  const scratch = await mkdtemp(join(tmpdir(), 'subflow-extract-'));
+  try {
+    const trackFile = join(scratch, `track.${plan.format}`);
+    const command = ffmpeg()
+      .input(file)
+      .output(trackFile)
+      // prettier-ignore
+      .outputOptions(
+        '-nostdin',
+        '-v',
+        'error',
+        '-map',
+        `0:${stream.index}`,
+        '-c:s',
+        plan.encoder,
+        '-f',
+        plan.muxer,
+      );
+    const stderr = await runFfmpeg(command, {
+      action: `extracting subtitle stream #${stream.index} of ${file}`,
+      failure: (text, cause) => mediaInvalid(file, 'ffmpeg', text, cause),
+      signal: options.signal,
+    });
+    // A truncated Matroska file still exits 0 ("File ended prematurely"): any error-level line
+    // means cues may be missing, and a silently shortened track is worse than an error.
+    if (stderr.trim() !== '') throw mediaInvalid(file, 'ffmpeg', stderr);
+    const decoded = decodeSubtitleBytes(await readFile(trackFile), {
+      encoding: options.encoding,
+      file: name,
+    });
+    const { document, warnings } = parseSubtitles(decoded.text, plan.format, {
+      strict: options.strict,
+      file: name,
+    });
+    for (const warning of [...decoded.warnings, ...warnings]) options.onWarning?.(warning);
+    return document;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }
-
-const DEMUXERS: Record<SubtitleFormat, string> = { srt: 'srt', vtt: 'webvtt', ass: 'ass' };
 
 /** Options for {@link muxSubtitleTrack}. */
 export interface MuxOptions {
@@ -235,8 +198,9 @@ async function sameFile(a: string, b: string): Promise<boolean> {
  * container takes (MKV: srt, or ass for an ASS document; MP4/MOV: mov_text; WebM: webvtt). The output
  * container follows `output`'s extension. Written to a temp file beside `output`, then renamed.
  *
- * Throws `OUTPUT_IS_INPUT`, `OUTPUT_NOT_WRITABLE`, `BAD_ARGUMENT` (unknown container or language),
- * `MEDIA_INVALID`, `TOOL_MISSING`, `FILE_NOT_FOUND` or `INTERRUPTED`.
+ * Throws `OUTPUT_IS_INPUT`, `OUTPUT_NOT_WRITABLE`, `BAD_ARGUMENT` (unknown container or language,
+ * or another container family than the input's), `MEDIA_INVALID` (unreadable input), `TOOL_FAILED`
+ * (ffmpeg refused the mux; its stderr quoted), `TOOL_MISSING`, `FILE_NOT_FOUND` or `INTERRUPTED`.
  *
  * @example
  * await muxSubtitleTrack('movie.mkv', englishDoc, 'movie.en.mkv', { language: 'eng', title: 'English (subflow)' });
@@ -253,17 +217,6 @@ export async function muxSubtitleTrack(
       hint: 'write the muxed copy to another file name; subflow never modifies its input',
     });
   }
-  const container = CONTAINERS[extname(output).toLowerCase()];
-  if (!container) {
-    throw new SubflowError(
-      'BAD_ARGUMENT',
-      `cannot add a subtitle track to a "${extname(output)}" file (${output})`,
-      {
-        file: output,
-        hint: 'name the output .mkv, .mp4, .m4v, .mov or .webm',
-      },
-    );
-  }
   const language = toIso6392(options.language);
   const outputDir = dirname(resolve(output));
   await access(outputDir, constants.W_OK).catch((cause: unknown) => {
@@ -275,22 +228,27 @@ export async function muxSubtitleTrack(
   });
   const probe =
     options.probe?.file === input ? options.probe : await probeMedia(input, { signal: options.signal });
+  const container = outputContainer(output, probe);
   const plan = muxPlan(container, doc);
   const scratch = await mkdtemp(join(tmpdir(), 'subflow-mux-'));
   const subtitleFile = join(scratch, `track.${plan.format}`);
   const partial = join(outputDir, `.${basename(output)}.${randomBytes(4).toString('hex')}.partial`);
   try {
     await writeFile(subtitleFile, writeSubtitles(doc, { format: plan.format }), 'utf8');
-    const command = buildMuxCommand(input, subtitleFile, partial, {
-      probe,
-      container,
-      plan,
+    const args = muxArguments(probe, container, plan, {
       language,
-      options,
+      title: options.title,
+      setDefault: options.setDefault,
     });
+    const command = ffmpeg()
+      .input(input)
+      .input(subtitleFile)
+      .inputOptions(...args.subtitleInputOptions)
+      .output(partial)
+      .outputOptions(...args.outputOptions);
     await runFfmpeg(command, {
       action: `muxing subtitles into ${output}`,
-      file: input,
+      failure: (stderr, cause) => muxFailed(output, stderr, cause),
       signal: options.signal,
     });
     // Muxers reorder streams (Matroska puts attachments last), so find the new track by probing.
@@ -310,68 +268,11 @@ export async function muxSubtitleTrack(
   }
 }
 
-interface MuxCommandInput {
-  probe: MediaProbe;
-  container: Container;
-  plan: { format: SubtitleFormat; codec: string };
-  language: string;
-  options: MuxOptions;
-}
-
-function buildMuxCommand(
-  input: string,
-  subtitleFile: string,
-  partial: string,
-  { probe, container, plan, language, options }: MuxCommandInput,
-): FfmpegCommand {
-  const newTrack = probe.subtitleStreams.length; // its index among the output's subtitle streams
-  const trackOptions = [`-c:s:${newTrack}`, plan.codec, `-metadata:s:s:${newTrack}`, `language=${language}`];
-  if (options.title !== undefined) {
-    trackOptions.push(`-metadata:s:s:${newTrack}`, `title=${options.title}`);
-    // MP4/MOV keep no per-track title; players show the handler name instead.
-    if (container === 'mp4' || container === 'mov') {
-      trackOptions.push(`-metadata:s:s:${newTrack}`, `handler_name=${options.title}`);
-    }
-  }
-  // Always set the new track's disposition: with none given, the ffmpeg CLI marks the first
-  // subtitle track default whenever no track of that type is, changing an original stream.
-  trackOptions.push(`-disposition:s:${newTrack}`, options.setDefault ? 'default' : '0');
-  if (options.setDefault) {
-    probe.subtitleStreams.forEach((stream, position) => {
-      if (stream.isDefault) trackOptions.push(`-disposition:s:${position}`, '-default');
-    });
-  }
-  return ffmpeg()
-    .input(input)
-    .input(subtitleFile)
-    .inputOptions(
-      '-f',
-      DEMUXERS[plan.format],
-      '-sub_charenc',
-      'UTF-8',
-      '-itsoffset',
-      `${probe.startMs / 1000}`,
-    )
-    .output(partial)
-    .outputOptions(
-      '-nostdin',
-      '-v',
-      'error',
-      '-copyts',
-      '-map',
-      '0',
-      '-map',
-      '1:0',
-      '-map_metadata',
-      '0',
-      '-map_chapters',
-      '0',
-      '-c',
-      'copy',
-      ...trackOptions,
-      '-avoid_negative_ts',
-      'disabled',
-      '-f',
-      container,
-    );
+/** `TOOL_FAILED` for a mux ffmpeg refused, quoting the end of its stderr. */
+function muxFailed(output: string, stderr: string, cause: unknown): SubflowError {
+  return new SubflowError('TOOL_FAILED', `ffmpeg could not write ${output}:\n${stderrTail(stderr)}`, {
+    file: output,
+    cause,
+    hint: "the input may hold a stream this container cannot take; keep the input file's extension",
+  });
 }

@@ -81,6 +81,8 @@ export interface VideoFixtures {
   bitmapMkv: string;
   /** h264 + aac, no subtitles. */
   noSubtitlesMp4: string;
+  /** A subtitle-only MKV whose subrip track holds cp1252 bytes, as old rips do: "¿Qué tal, señor?". */
+  cp1252Mkv: string;
   /** The first 40% of `mkv`: headers intact, clusters cut off. */
   truncatedMkv: string;
   /** The first half of `mp4`: the moov atom at the end is gone. */
@@ -138,6 +140,10 @@ async function generate(): Promise<VideoFixtures> {
     writeFile(at('chapters.txt'), CHAPTERS),
     writeFile(at('notes.txt'), 'an attachment that must survive muxing\n'),
     writeFile(at('bitmap.sup'), pgsSup()),
+    writeFile(
+      at('cp1252.srt'),
+      Buffer.from('1\r\n00:00:01,000 --> 00:00:02,000\r\n\xbfQu\xe9 tal, se\xf1or?\r\n', 'latin1'),
+    ),
   ]);
   const fixtures: VideoFixtures = {
     dir,
@@ -146,6 +152,7 @@ async function generate(): Promise<VideoFixtures> {
     webm: at('spanish.webm'),
     bitmapMkv: at('bitmap.mkv'),
     noSubtitlesMp4: at('silent.mp4'),
+    cp1252Mkv: at('cp1252.mkv'),
     truncatedMkv: at('truncated.mkv'),
     truncatedMp4: at('truncated.mp4'),
   };
@@ -165,6 +172,7 @@ async function generate(): Promise<VideoFixtures> {
     ffmpeg([...VIDEO, '-i', at('bitmap.sup'), '-map', '0', '-map', '1', ...H264, '-c:s', 'copy',
       '-metadata:s:s:0', 'language=eng', fixtures.bitmapMkv]),
     ffmpeg([...VIDEO, ...AUDIO, '-map', '0', '-map', '1', ...H264, '-c:a', 'aac', fixtures.noSubtitlesMp4]),
+    ffmpeg(['-i', at('cp1252.srt'), '-c:s', 'copy', '-metadata:s:s:0', 'language=spa', fixtures.cp1252Mkv]),
   ]);
   await Promise.all([
     truncate(fixtures.mkv, fixtures.truncatedMkv, 0.4),

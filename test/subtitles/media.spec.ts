@@ -278,6 +278,22 @@ describe('subtitles/media', function () {
       expect(error.message).to.include('truncated.mkv').and.include('File ended prematurely');
     });
 
+    it('decodes a track that is not UTF-8, warning, or as told with `encoding`', async () => {
+      const warnings: string[] = [];
+      const guessed = await extractSubtitleStream(fixtures.cp1252Mkv, {
+        onWarning: (warning) => warnings.push(warning.message),
+      });
+      expect(guessed.cues.map((cue) => cue.text)).to.deep.equal(['¿Qué tal, señor?']);
+      expect(warnings.join('\n')).to.include('not UTF-8');
+      warnings.length = 0;
+      const told = await extractSubtitleStream(fixtures.cp1252Mkv, {
+        encoding: 'cp1252',
+        onWarning: (warning) => warnings.push(warning.message),
+      });
+      expect(told.cues.map((cue) => cue.text)).to.deep.equal(['¿Qué tal, señor?']);
+      expect(warnings).to.deep.equal([]);
+    });
+
     describe('without ffmpeg or ffprobe', () => {
       afterEach(() => setMediaToolPaths());
 
@@ -447,6 +463,24 @@ describe('subtitles/media', function () {
         muxSubtitleTrack(fixtures.mkv, source.srt, join(tempDir(), 'out.mkv'), { language: 'english' }),
       );
       expect(language.code).to.equal('BAD_ARGUMENT');
+    });
+
+    it('keeps the container family: BAD_ARGUMENT for MP4 → MKV, TOOL_FAILED quoting ffmpeg for h264 → WebM', async () => {
+      const family = await rejection(
+        muxSubtitleTrack(fixtures.mp4, source.srt, join(tempDir(), 'other.mkv'), {
+          language: 'eng',
+          probe: probeOf(fixtures.mp4),
+        }),
+      );
+      expect(family.code).to.equal('BAD_ARGUMENT');
+      expect(family.message).to.include('keeps the container');
+      const output = join(tempDir(), 'h264.webm');
+      const refused = await rejection(
+        muxSubtitleTrack(fixtures.mkv, source.srt, output, { language: 'eng', probe: probeOf(fixtures.mkv) }),
+      );
+      expect(refused.code).to.equal('TOOL_FAILED');
+      expect(refused.message).to.match(/WebM/i);
+      expect((await readdir(tempDir())).filter((name) => name.includes('h264.webm'))).to.deep.equal([]);
     });
 
     it('leaves no output and no partial file when interrupted, and kills ffmpeg', async () => {
