@@ -18,17 +18,25 @@ export interface Utterance {
 const TAGS_AT_START = /^((?:<[^<>]+>|\{[^{}]*\}|\s)*)/;
 // A dialogue dash: at the start (after tags), then the spoken text, not a number ("-5 grados").
 const DASH_AT_START = /^((?:<[^<>]+>|\{[^{}]*\}|\s)*)([-–—])[ \t]*(?=[^\s\d\-–—])/;
+const VOICE_AT_START = /^(?:<[^<>]+>|\{[^{}]*\}|\s)*?<v[\s.][^<>]*>/;
 // Inline second speaker: sentence end, optional closing tags, whitespace, optional opening tags, dash + space.
 const INLINE_TURN =
   /(?<=[.!?…]["'»”]?(?:<\/[^<>]+>|\{[^{}]*\})*)\s+(?=(?:<[^<>/][^<>]*>|\{[^{}]*\})*[-–—]\s)/;
 
-/** Splits cue text into speaker turns; a cue without dialogue dashes is one utterance with `dash: ''`. */
+/**
+ * Splits cue text into speaker turns; a cue without dialogue dashes is one utterance with `dash: ''`.
+ * WebVTT cues with a voice tag on each line (`<v Ana>Hola</v>\n<v Luis>Adiós</v>`) are split per line too.
+ */
 export function splitUtterances(text: string): Utterance[] {
   const lines = text.split('\n');
-  if (!lines.some((line) => DASH_AT_START.test(line))) return [{ dash: '', text }];
+  const byDash = lines.some((line) => DASH_AT_START.test(line));
+  const byVoice = lines.filter((line) => VOICE_AT_START.test(line)).length > 1;
+  if (!byDash && !byVoice) return [{ dash: '', text }];
+  const startsTurn = (line: string): boolean =>
+    DASH_AT_START.test(line) || (byVoice && VOICE_AT_START.test(line));
   const turns: string[] = [];
   for (const line of lines) {
-    if (DASH_AT_START.test(line) || turns.length === 0) turns.push(line);
+    if (startsTurn(line) || turns.length === 0) turns.push(line);
     else turns[turns.length - 1] += `\n${line}`; // one speaker over two lines
   }
   return turns

@@ -17,6 +17,14 @@ describe('utterances', () => {
     ]);
   });
 
+  it('splits WebVTT voices, one per line', () => {
+    expect(splitUtterances('<v Ana>Hola,\n¿qué tal?</v>\n<v.loud Luis>Bien.</v>')).to.deep.equal([
+      { dash: '', text: '<v Ana>Hola,\n¿qué tal?</v>' },
+      { dash: '', text: '<v.loud Luis>Bien.</v>' },
+    ]);
+    expect(splitUtterances('<v Ana>Hola,\n¿qué tal?</v>')).to.have.length(1);
+  });
+
   it('leaves text without dialogue dashes whole', () => {
     for (const text of ['Hola - adiós', '-5 grados hoy', 'uno\ndos']) {
       expect(splitUtterances(text)).to.deep.equal([{ dash: '', text }]);
