@@ -93,7 +93,7 @@ describe('subtitle formats', () => {
     expect(fromVtt.cues[2].text).to.equal('¡Fuego! <grita>');
     const written = writeSubtitles(fromVtt);
     expect(written).to.contain('Dialogue: 0,0:00:01.00,0:00:03.00,Default,Ana,0,0,0,,Hola, & bienvenidos.');
-    expect(parseSubtitles(written, 'ass').document.cues).to.have.length(3);
+    expect(parseSubtitles(written, 'ass').document.cues).to.have.length(4);
   });
 
   it('converts SRT to WebVTT escaping & and dropping <font>', () => {
