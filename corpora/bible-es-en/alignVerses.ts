@@ -58,15 +58,7 @@ export function alignVerses(
   english: readonly RawVerse[],
 ): { pairs: VersePair[]; report: AlignmentReport } {
   const es = spanishTexts(spanish);
-  const en = new Map(english.map((v) => [verseKey(v.book, v.chapter, v.verse), osisToText(v.markup)]));
-  for (const [book, chapter, a, b] of ENGLISH_SWAPPED_VERSES) {
-    const keyA = verseKey(book, chapter, a);
-    const keyB = verseKey(book, chapter, b);
-    const textA = en.get(keyA);
-    en.set(keyA, en.get(keyB) ?? '');
-    en.set(keyB, textA ?? '');
-  }
-  for (const [key, text] of en) if (key.startsWith('Psalms 119:')) en.set(key, removeStanzaLetter(text));
+  const en = englishTexts(english);
 
   const chapters = chapterVerseCounts(spanish, english);
   const lengths: ChapterLengths[] = [...chapters].map(([chapter, count]) => ({
@@ -101,7 +93,8 @@ export function alignVerses(
       const esText = es.texts.get(key) ?? '';
       const enText = en.get(key) ?? '';
       if (!esText && !enText) continue;
-      // |z| of the log length ratio: how unusual this pair's lengths are for a translation pair.
+      // |z| of the log length ratio: how unusual this pair's lengths are for a translation pair
+      // (infinite when a side is empty, but those verses are dropped as one-sided first).
       const z = Math.abs((Math.log(esText.length / enText.length) - stats.mean) / stats.sd);
       let reason: DropReason | undefined;
       if (shifted.has(chapter)) reason = 'shiftedChapter';
@@ -122,6 +115,21 @@ export function alignVerses(
     pairs,
     report: { shiftedChapters, droppedVerses: dropped, removedSubscriptions: es.subscriptions },
   };
+}
+
+/** English verse texts after markup stripping, with the verses the WEB orders differently put back. */
+function englishTexts(english: readonly RawVerse[]): Map<string, string> {
+  const texts = new Map(english.map((v) => [verseKey(v.book, v.chapter, v.verse), osisToText(v.markup)]));
+  for (const [book, chapter, a, b] of ENGLISH_SWAPPED_VERSES) {
+    const keyA = verseKey(book, chapter, a);
+    const keyB = verseKey(book, chapter, b);
+    const textA = texts.get(keyA) ?? '';
+    texts.set(keyA, texts.get(keyB) ?? '');
+    texts.set(keyB, textA);
+  }
+  for (const [key, text] of texts)
+    if (key.startsWith('Psalms 119:')) texts.set(key, removeStanzaLetter(text));
+  return texts;
 }
 
 /** Spanish verse texts after markup stripping, subscription removal and chapter-opening case repair. */
