@@ -19,6 +19,15 @@ describe('reflow', () => {
     expect(reflowText(`{\\an8}<b>${'x'.repeat(41)}</b>`).lines).to.equal(1);
   });
 
+  it('prefers a break after a clause to perfect balance', () => {
+    expect(reflowText('Uno dos tres cuatro cinco, seis siete ocho nueve diez once doce.').text).to.equal(
+      'Uno dos tres cuatro cinco,\nseis siete ocho nueve diez once doce.',
+    );
+    expect(reflowText('Uno dos tres cuatro cinco seis siete ocho nueve diez once doce.').text).to.equal(
+      'Uno dos tres cuatro cinco seis\nsiete ocho nueve diez once doce.',
+    );
+  });
+
   it('keeps each dialogue turn on its own line', () => {
     expect(reflowText('- ¿Quién anda ahí? - Soy yo.').text).to.equal('- ¿Quién anda ahí?\n- Soy yo.');
   });
