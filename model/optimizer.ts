@@ -33,25 +33,12 @@ export interface AdamState {
 }
 
 /**
- * Scales `grads` so their joint L2 norm is at most `clipNorm` (TensorFlow's clip_by_global_norm):
- * every gradient is multiplied by clipNorm / max(norm, clipNorm), which keeps the update direction.
- * @param grads gradients by variable name, any shapes
- * @param clipNorm the largest allowed global norm; 0 returns the gradients unscaled
- * @returns the (possibly scaled) gradients and the global norm before clipping, a scalar
+ * The factor global-norm clipping multiplies every gradient by (TensorFlow's clip_by_global_norm):
+ * clipNorm / max(norm, clipNorm), so the joint L2 norm is at most clipNorm and the direction is kept.
+ * @param clipNorm the largest allowed global norm; 0 (or less) turns clipping off
  */
-export function clipByGlobalNorm(
-  grads: tf.NamedTensorMap,
-  clipNorm: number,
-): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
-  return tf.tidy(() => {
-    const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-    const norm = tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares)) as tf.Scalar;
-    if (clipNorm <= 0) return { grads: { ...grads }, norm };
-    const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
-    const clipped: tf.NamedTensorMap = {};
-    for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, scale);
-    return { grads: clipped, norm };
-  });
+export function clipScale(norm: number, clipNorm: number): number {
+  return clipNorm > 0 ? clipNorm / Math.max(norm, clipNorm) : 1;
 }
 
 /**
@@ -102,33 +89,38 @@ export class Adam {
    * @returns the global gradient norm before clipping (NaN/Infinity when the update was skipped)
    */
   applyGradients(grads: tf.NamedTensorMap): number {
-    const { grads: clipped, norm } = clipByGlobalNorm(grads, this.clipNorm);
+    const names = [...this.variables.keys()].filter((name) => grads[name] !== undefined);
+    // g² serves both the global norm and the second moment, so it is computed once.
+    const squares = tf.tidy(() => names.map((name) => tf.square(grads[name])));
+    const norm = tf.tidy(() => tf.sqrt(tf.addN([tf.scalar(0), ...squares.map((sq) => tf.sum(sq))])));
     const normValue = norm.dataSync()[0];
     norm.dispose();
     if (!Number.isFinite(normValue)) {
-      tf.dispose(clipped);
+      tf.dispose(squares);
       return normValue;
     }
     this.t += 1;
     const t = this.t;
-    // Bias corrections folded into the step size (Kingma & Ba, §2, the "more efficient" form).
+    // The clip factor goes into the scalar coefficients instead of materialising clipped gradients:
+    // m ← β₁m + (1−β₁)·s·g, v ← β₂v + (1−β₂)·s²·g². Bias corrections are folded into the step
+    // size (Kingma & Ba, §2, the "more efficient" form): w ← w − α·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε).
+    const scale = clipScale(normValue, this.clipNorm);
     const stepSize = (this.learningRate * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
     tf.tidy(() => {
-      for (const [name, variable] of this.variables) {
-        const g = clipped[name];
-        if (g === undefined) continue;
+      names.forEach((name, i) => {
+        const variable = this.variables.get(name)!;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
-        const mNext = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
-        const vNext = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        const mNext = tf.add(tf.mul(m, this.beta1), tf.mul(grads[name], (1 - this.beta1) * scale));
+        const vNext = tf.add(tf.mul(v, this.beta2), tf.mul(squares[i], (1 - this.beta2) * scale * scale));
         m.assign(mNext);
         v.assign(vNext);
         variable.assign(
-          tf.sub(variable, tf.mul(tf.div(mNext, tf.add(tf.sqrt(vNext), this.epsilon)), stepSize)),
+          tf.sub(variable, tf.div(tf.mul(mNext, stepSize), tf.add(tf.sqrt(vNext), this.epsilon))),
         );
-      }
+      });
     });
-    tf.dispose(clipped);
+    tf.dispose(squares);
     return normValue;
   }
 

@@ -3,8 +3,11 @@ import { SubflowError } from '../errors.js';
 /** Which learning-rate schedule to use and its settings (config key `training.schedule`). */
 export type ScheduleConfig =
   | { kind: 'constant' }
-  /** Linear warm-up to the base rate over `warmupSteps`, then decay ∝ 1/√step (Vaswani et al. 2017, §5.3). */
-  | { kind: 'inverse-sqrt'; warmupSteps: number }
+  /**
+   * Linear warm-up to the base rate over `warmupSteps` (default 4000), then decay ∝ 1/√step
+   * (Vaswani et al. 2017, §5.3).
+   */
+  | { kind: 'inverse-sqrt'; warmupSteps?: number }
   /**
    * Multiply the rate by `factor` when the validation loss has not improved by more than
    * `threshold` (relative) for more than `patience` validations in a row (as PyTorch's
@@ -37,15 +40,22 @@ export interface LearningRateSchedule {
  * Builds the schedule `config` describes around `baseLearningRate`.
  * @throws SubflowError CONFIG_INVALID for out-of-range settings, naming the key
  */
-export function createSchedule(config: ScheduleConfig, baseLearningRate: number): LearningRateSchedule {
+export function createSchedule(
+  schedule: ScheduleConfig | ScheduleConfig['kind'],
+  baseLearningRate: number,
+): LearningRateSchedule {
+  // A bare name (`schedule: plateau` in YAML) means that schedule with its default settings.
+  const config: ScheduleConfig = typeof schedule === 'string' ? { kind: schedule } : schedule;
   if (!(baseLearningRate > 0)) invalid('learningRate', `must be > 0, got ${baseLearningRate}`);
   switch (config.kind) {
     case 'constant':
       return new ConstantSchedule(baseLearningRate);
-    case 'inverse-sqrt':
-      if (!(Number.isInteger(config.warmupSteps) && config.warmupSteps > 0))
-        invalid('schedule.warmupSteps', `must be a positive integer, got ${config.warmupSteps}`);
-      return new InverseSqrtSchedule(baseLearningRate, config.warmupSteps);
+    case 'inverse-sqrt': {
+      const warmupSteps = config.warmupSteps ?? 4000;
+      if (!(Number.isInteger(warmupSteps) && warmupSteps > 0))
+        invalid('schedule.warmupSteps', `must be a positive integer, got ${warmupSteps}`);
+      return new InverseSqrtSchedule(baseLearningRate, warmupSteps);
+    }
     case 'plateau':
       return new PlateauSchedule(baseLearningRate, config);
     default:

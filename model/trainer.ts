@@ -22,8 +22,8 @@ export interface TrainerOptions {
   learningRate?: number;
   /** Global gradient-norm clip; 0 turns it off. Default 5. */
   clipNorm?: number;
-  /** Learning-rate schedule. Default constant. */
-  schedule?: ScheduleConfig;
+  /** Learning-rate schedule, or just its name for the defaults ('plateau'). Default constant. */
+  schedule?: ScheduleConfig | ScheduleConfig['kind'];
   /** Root of all training randomness (dropout masks). Default 1. */
   seed?: number;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { Adam, clipByGlobalNorm } from '../../model/optimizer.js';
+import { Adam, clipScale } from '../../model/optimizer.js';
 import { isSubflowError } from '../../errors.js';
 import { useCpuBackend } from './fakeModel.js';
 
@@ -26,17 +26,30 @@ function dispose(variables: Map<string, tf.Variable>): void {
 describe('model/optimizer', () => {
   before(useCpuBackend);
 
-  it('clipByGlobalNorm scales all gradients by clip/norm and reports the norm before clipping', () => {
-    const grads = { a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) };
-    const { grads: clipped, norm } = clipByGlobalNorm(grads, 1);
-    expect(norm.dataSync()[0]).to.be.closeTo(5, 1e-6);
-    expect(Array.from(clipped.a.dataSync())).to.deep.equal([0.6000000238418579, 0]);
-    expect(clipped.b.dataSync()[1]).to.be.closeTo(0.8, 1e-6);
-    const unclipped = clipByGlobalNorm(grads, 10);
-    expect(Array.from(unclipped.grads.b.dataSync())).to.deep.equal([0, 4]);
-    const off = clipByGlobalNorm(grads, 0);
-    expect(off.grads.a).to.equal(grads.a);
-    tf.dispose([grads, clipped, norm, unclipped.grads, unclipped.norm, off.norm]);
+  it('clipping scales the gradients by clip/max(norm, clip) and reports the norm before clipping', () => {
+    expect(clipScale(5, 1)).to.equal(0.2);
+    expect(clipScale(5, 10)).to.equal(1);
+    expect(clipScale(5, 0)).to.equal(1);
+    const clippedVars = quadratic([[1, 2], [3]]);
+    const scaledVars = quadratic([[1, 2], [3]]);
+    const clipped = new Adam(clippedVars, { learningRate: 0.1, clipNorm: 1 });
+    const scaled = new Adam(scaledVars, { learningRate: 0.1, clipNorm: 0 });
+    for (let step = 0; step < 3; step++) {
+      const grads = { w0: tf.tensor1d([3, 0]), w1: tf.tensor1d([4 * (step + 1)]) };
+      const norm = Math.hypot(3, 4 * (step + 1));
+      expect(clipped.applyGradients(grads)).to.be.closeTo(norm, 1e-5);
+      const manual = { w0: tf.mul(grads.w0, 1 / norm), w1: tf.mul(grads.w1, 1 / norm) };
+      scaled.applyGradients(manual);
+      tf.dispose([grads, manual]);
+    }
+    const a = values(clippedVars).flat();
+    values(scaledVars)
+      .flat()
+      .forEach((x, i) => expect(a[i]).to.be.closeTo(x, 1e-6));
+    clipped.dispose();
+    scaled.dispose();
+    dispose(clippedVars);
+    dispose(scaledVars);
   });
 
   it('follows the Adam update of tf.train.adam (bias-corrected) to float32 precision', () => {

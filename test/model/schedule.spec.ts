@@ -31,6 +31,17 @@ describe('model/schedule', () => {
     expect(rates).to.deep.equal([1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 3e-4, 3e-4, 3e-4, 3e-4]);
   });
 
+  it('a bare name means that schedule with its defaults', () => {
+    expect(createSchedule('inverse-sqrt', 1e-3).rateAt(4000)).to.be.closeTo(1e-3, 1e-12);
+    expect(createSchedule('inverse-sqrt', 1e-3).rateAt(16000)).to.be.closeTo(5e-4, 1e-12);
+    expect(createSchedule('plateau', 1e-3).getState()).to.deep.equal({
+      kind: 'plateau',
+      learningRate: 1e-3,
+      bestLoss: null,
+      badValidations: 0,
+    });
+  });
+
   it('plateau state survives a save and restore', () => {
     const a = createSchedule({ kind: 'plateau', factor: 0.1, patience: 0 }, 1e-3);
     a.onValidation(2);
