@@ -2,6 +2,7 @@ import { defer, from, type Observable } from 'rxjs';
 import { SubflowError } from '../errors.js';
 import { readLines, type NumberedLine } from '../text/lines.js';
 import type { SentencePair } from '../types.js';
+import type { FlowGate } from './flowGate.js';
 
 /** Two line-aligned files, one sentence per line (plain or `.gz`). */
 export interface AlignedFilesSource {
@@ -14,7 +15,10 @@ export interface TsvSource {
   tsv: string;
 }
 
-export type ParallelSource = AlignedFilesSource | TsvSource;
+export type ParallelSource = (AlignedFilesSource | TsvSource) & {
+  /** Lets a slow consumer pause reading (see FlowGate); without it the corpus is read as fast as it can be. */
+  gate?: FlowGate;
+};
 
 /**
  * Streams a parallel corpus as `SentencePair`s, pulled line by line so memory stays bounded
@@ -24,7 +28,15 @@ export type ParallelSource = AlignedFilesSource | TsvSource;
  * readParallel({ source: 'train.es', target: 'train.en' }).pipe(cleanPairs({ maxLength: 100 }))
  */
 export function readParallel(options: ParallelSource): Observable<SentencePair> {
-  return defer(() => from('tsv' in options ? readTsv(options.tsv) : readAligned(options)));
+  const pairs = () => ('tsv' in options ? readTsv(options.tsv) : readAligned(options));
+  return defer(() => from(options.gate ? gated(pairs(), options.gate) : pairs()));
+}
+
+async function* gated<T>(items: AsyncGenerator<T>, gate: FlowGate): AsyncGenerator<T> {
+  for await (const item of items) {
+    await gate.pass();
+    yield item;
+  }
 }
 
 async function* readAligned({ source, target }: AlignedFilesSource): AsyncGenerator<SentencePair> {

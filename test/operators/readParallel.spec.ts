@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { SubflowError } from '../../errors.js';
+import { FlowGate } from '../../operators/flowGate.js';
 import { readParallel } from '../../operators/readParallel.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
@@ -90,5 +91,28 @@ describe('readParallel', () => {
     const firstThree = await lastValueFrom(corpus.pipe(take(3), toArray()));
     expect(first.src).to.equal('line 0');
     expect(firstThree.map((p) => p.origin.line)).to.deep.equal([1, 2, 3]);
+  });
+
+  it('stops reading while its FlowGate is closed and goes on when it opens', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => `l${i}`).join('\n');
+    const source = write('gated.es', lines);
+    const target = write('gated.en', lines);
+    const gate = new FlowGate();
+    let received = 0;
+    const done = new Promise<void>((resolve, reject) =>
+      readParallel({ source, target, gate }).subscribe({
+        next: () => {
+          received += 1;
+          if (received === 10) gate.close();
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received).to.equal(10);
+    gate.open();
+    await done;
+    expect(received).to.equal(1000);
   });
 });
