@@ -18,9 +18,11 @@ import type { MediaProbe } from './mediaProbe.js';
  * Muxing therefore copies the input's packets with `-copyts` (their timestamps untouched, and
  * `-avoid_negative_ts disabled` so the muxer does not shift them either) and offsets the new track
  * by the container's start time (`-itsoffset`), which lands each cue on exactly the packet time the
- * source track's cue has. One shift remains that no option avoids: remuxing Opus in WebM/Matroska
- * (even a bare `ffmpeg -i in.webm -c copy out.webm`) re-applies the codec delay, moving the audio
- * 6.5 ms earlier; video and every subtitle packet keep their times.
+ * source track's cue has. One shift remains that no option avoids in FFmpeg 5.1: its Matroska
+ * muxer writes the Opus CodecDelay without adding it to the packets (the line is commented out in
+ * matroskaenc.c; later FFmpeg applies it), so the demuxer subtracts it twice and any remux of Opus
+ * in WebM/Matroska (even a bare `ffmpeg -i in.webm -c copy out.webm`) moves the audio 6.5 ms
+ * earlier. Video and every subtitle packet keep their times.
  */
 
 /** How a text subtitle codec is pulled out: copied when the format matches, else re-encoded to SRT. */

@@ -93,7 +93,14 @@ describe('subtitles/media', function () {
 
   before(async () => {
     fixtures = await makeVideoFixtures();
-    const files = [fixtures.mkv, fixtures.mp4, fixtures.webm, fixtures.bitmapMkv, fixtures.noSubtitlesMp4];
+    const files = [
+      fixtures.mkv,
+      fixtures.mp4,
+      fixtures.webm,
+      fixtures.bitmapMkv,
+      fixtures.noSubtitlesMp4,
+      fixtures.cp1252Mkv,
+    ];
     for (const file of files) {
       inputHashes.set(file, await sha256(file));
       probes.set(file, await probeMedia(file));
@@ -395,10 +402,14 @@ describe('subtitles/media', function () {
         expect(packetsOut.get(sourceStream)).to.deep.equal(packetsIn.get(sourceStream));
         const [audioIn, audioOut] = [packetsIn.get(1)!, packetsOut.get(1)!];
         expect(audioOut.map(([, size]) => size)).to.deep.equal(audioIn.map(([, size]) => size));
-        if (name === 'WebM') {
-          // ffmpeg 5's Matroska muxer re-applies the Opus codec delay on copy: audio moves 6.5 ms
-          // earlier (any `ffmpeg -i in.webm -c copy out.webm` does the same); reading the file's
-          // clock from the audio, the output then starts 6 ms earlier than the input.
+        const audioShiftMs = audioOut[0][0] - audioIn[0][0];
+        if (name === 'WebM' && audioShiftMs !== 0) {
+          // FFmpeg 5.1's Matroska muxer writes the Opus CodecDelay but (a line commented out in
+          // matroskaenc.c) does not add it to the packets, so the demuxer subtracts it twice: any
+          // `ffmpeg -i in.webm -c copy out.webm` moves the audio 6.5 ms earlier. The file's clock
+          // follows the audio, so cues read back from the output are 6 ms later than from the input;
+          // they still match the source track in the output (above) and the video frames.
+          expect(audioShiftMs).to.be.within(-7, -6);
           audioOut.forEach(([ms], i) => expect(ms - audioIn[i][0]).to.be.within(-7, -6));
         } else {
           expect(audioOut).to.deep.equal(audioIn);
