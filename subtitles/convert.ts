@@ -10,7 +10,8 @@ import { DEFAULT_ASS_HEADER, parseAssHeader } from './ass.js';
  * Format-specific fields (SRT position, WebVTT ids and settings, ASS event fields) do not carry over.
  */
 
-type Mark = 'i' | 'b' | 'u' | 's';
+/** Text styles ASS overrides and SRT/WebVTT tags share: italic, bold, underline, strike-out. */
+export type Mark = 'i' | 'b' | 'u' | 's';
 const MARKS: Mark[] = ['i', 'b', 'u', 's'];
 
 interface AssState {
