@@ -5,8 +5,15 @@
  */
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  let firstSignalAt = 0;
   const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+    // npm/npx forward the terminal's Ctrl-C to the child that already got it from the process group,
+    // so a second signal within a moment is the same keypress, not a request to quit at once.
+    if (controller.signal.aborted) {
+      if (Date.now() - firstSignalAt > 1500) process.exit(130);
+      return;
+    }
+    firstSignalAt = Date.now();
     process.stderr.write(
       `\nsubflow: ${name} received, stopping cleanly (press Ctrl-C again to quit at once)\n`,
     );
