@@ -51,6 +51,7 @@ export function trainEpochs<M extends SessionModel>(
   return new Observable<TrainEvent>((subscriber) => {
     let session: TrainerSession<M> | undefined;
     let settled = false;
+    let midStep = false;
     let epochSubscription: Subscription | undefined;
     let queue: BatchQueue | undefined;
     // A consumer may unsubscribe from inside `next` (the teardown then saves `last/`); unwinding with
@@ -81,7 +82,10 @@ export function trainEpochs<M extends SessionModel>(
           toSkip -= 1; // trained on before the resume
           continue;
         }
-        emit(current.trainBatch(batch));
+        midStep = true; // a throw from here on may leave the weights half-updated
+        const stepEvent = current.trainBatch(batch);
+        midStep = false;
+        emit(stepEvent);
         trained += 1;
         const reason = await current.afterStep(emit);
         if (stopped()) return null;
@@ -126,6 +130,14 @@ export function trainEpochs<M extends SessionModel>(
     run().catch((error: unknown) => {
       if (error === STOPPED) return;
       settled = true;
+      // An upstream read error or a failing evaluate comes between two steps: keep the progress.
+      if (session && !midStep) {
+        try {
+          session.saveLast(emit);
+        } catch {
+          // The original error is the one to report; a failed save must not hide it.
+        }
+      }
       subscriber.error(error);
     });
 

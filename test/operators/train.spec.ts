@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { EMPTY, defer, from, lastValueFrom, toArray, type Observable } from 'rxjs';
+import { EMPTY, concat, defer, from, lastValueFrom, tap, throwError, toArray, type Observable } from 'rxjs';
 import { train, trainEpochs, type TrainOptions } from '../../operators/train.js';
 import { isSubflowError } from '../../errors.js';
 import type { Batch, TrainEvent } from '../../types.js';
@@ -191,6 +191,26 @@ describe('operators/train', () => {
       (e: unknown) => e,
     );
     expect(isSubflowError(failure, 'CORPUS_EMPTY') && /epoch 2/.test(failure.message)).to.equal(true);
+    model.dispose();
+  });
+
+  it('an upstream error between steps keeps the progress in last/ before erroring', async () => {
+    const model = MODEL_KINDS[0].create();
+    const failing = concat(
+      from(reverseBatches(3, 1)),
+      throwError(() => new Error('gzip: unexpected end of file')),
+    );
+    const events: TrainEvent[] = [];
+    const failure = await lastValueFrom(
+      failing.pipe(
+        train(model, { maxSteps: 10, checkpoint: { dir } }),
+        tap((event) => events.push(event)),
+      ),
+    ).catch((e: unknown) => e);
+    expect((failure as Error).message).to.equal('gzip: unexpected end of file');
+    expect(events.at(-1)).to.include({ kind: 'checkpoint', checkpoint: 'last', step: 3 });
+    const trainerJson = JSON.parse(fs.readFileSync(path.join(dir, 'last', 'trainer.json'), 'utf8'));
+    expect(trainerJson).to.include({ step: 3, batchesInEpoch: 3 });
     model.dispose();
   });
 
