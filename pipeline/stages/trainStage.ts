@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { lastValueFrom, tap, toArray } from 'rxjs';
+import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import { z } from 'zod';
 import { SubflowError } from '../../errors.js';
 import { resolveBackend, type BackendName } from '../../model/backend.js';
@@ -8,6 +8,11 @@ import { REF_SMALL } from '../../model/config.js';
 import { Seq2Seq } from '../../model/seq2seq.js';
 import { trainEpochs } from '../../operators/train.js';
 import type { TrainEvent } from '../../types.js';
+import { translateSentences } from '../../operators/translator.js';
+import { corpusBleu } from '../../text/bleu.js';
+import { corpusChrf } from '../../text/chrf.js';
+import type { Tokenizer } from '../../text/tokenizer.js';
+import type { PipelineContext } from '../context.js';
 import { createTrainProgress } from '../progress.js';
 import { registerStage } from '../registry.js';
 
@@ -47,6 +52,7 @@ export const trainStageOptions = z.strictObject({
   maxEpochs: z.number().int().positive().optional(),
   maxMinutes: z.number().positive().optional(),
   validateEvery: z.number().int().positive().default(1000),
+  bleuSentences: z.number().int().nonnegative().default(200),
   earlyStopping: z
     .strictObject({
       metric: z.enum(['loss', 'bleu', 'chrf']).default('loss'),
@@ -101,6 +107,7 @@ registerStage({
       ? await lastValueFrom(context.batches!.dev().pipe(toArray()))
       : undefined;
     const model = new Seq2Seq(config, { seed: context.seed });
+    const evaluate = await devScorer(context, options.bleuSentences, source, target, backend);
     context.log(`train: ${model.countParameters().toLocaleString('en-US')} parameters`);
 
     const progress = createTrainProgress(context, options.maxSteps);
@@ -117,6 +124,7 @@ registerStage({
           maxMinutes: options.maxMinutes,
           validateEvery: devBatches ? options.validateEvery : undefined,
           devBatches,
+          evaluate,
           earlyStopping: options.earlyStopping,
           checkpoint: {
             dir: checkpointDir,
@@ -171,3 +179,37 @@ registerStage({
     context.modelDir = resolve(context.configDir, options.path);
   },
 });
+
+/**
+ * Greedy BLEU and chrF2 on the first `count` dev sentences, for validation: loss alone says little
+ * about translation quality, and early stopping on BLEU needs it. Undefined when there is no dev set.
+ */
+async function devScorer(
+  context: PipelineContext,
+  count: number,
+  sourceTokenizer: Tokenizer,
+  targetTokenizer: Tokenizer,
+  backend: { backend: string; reason: string },
+): Promise<((model: Seq2Seq) => Promise<{ bleu: number; chrf: number }>) | undefined> {
+  const dev = context.pairs?.dev;
+  if (!dev || count === 0) return undefined;
+  const pairs = await lastValueFrom(dev().pipe(take(count), toArray()));
+  const sources = pairs.map((pair) => pair.src);
+  const references = pairs.map((pair) => pair.tgt);
+  return async (model) => {
+    const translations = await translateSentences(
+      {
+        model,
+        sourceTokenizer,
+        targetTokenizer,
+        dir: context.workDir,
+        backend: { name: backend.backend, reason: backend.reason },
+        dispose: () => undefined, // the training run owns the model
+      },
+      sources,
+      { beam: 1 },
+    );
+    const hypotheses = translations.map((translation) => translation.text);
+    return { bleu: corpusBleu(hypotheses, references).score, chrf: corpusChrf(hypotheses, references).score };
+  };
+}

@@ -51,6 +51,7 @@ stages:
     );
     const first = await runCli(['run', '-q', config]);
     expect(first.stderr).to.match(/backend wasm/);
+    expect(first.stderr).to.match(/validation at step 2: loss [\d.]+, BLEU [\d.]+, chrF2 [\d.]+/);
     expect(first.code, first.stderr).to.equal(0);
     const report = JSON.parse(first.stdout) as {
       train: { steps: number; reason: string; checkpoint: string };
