@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdtemp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  mkdtemp,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
@@ -226,6 +236,12 @@ export async function muxSubtitleTrack(
       hint: 'choose an output folder you can write to',
     });
   });
+  if ((await stat(output).catch(() => undefined))?.isDirectory()) {
+    throw new SubflowError('OUTPUT_NOT_WRITABLE', `the output ${output} is a folder`, {
+      file: output,
+      hint: 'give the muxed copy a file name, e.g. movie.en.mkv',
+    });
+  }
   const probe =
     options.probe?.file === input ? options.probe : await probeMedia(input, { signal: options.signal });
   const container = outputContainer(output, probe);
@@ -260,7 +276,13 @@ export async function muxSubtitleTrack(
         hint: 'run again with --debug and report the ffmpeg version',
       });
     }
-    await rename(partial, output);
+    await rename(partial, output).catch((cause: unknown) => {
+      throw new SubflowError('OUTPUT_NOT_WRITABLE', `cannot write ${output}`, {
+        file: output,
+        cause,
+        hint: 'the name may be a folder or a file you may not replace; choose another output path',
+      });
+    });
     return { output, streamIndex: added.index, codec: added.codec };
   } finally {
     await rm(partial, { force: true });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isSubflowError, type SubflowError } from '../../errors.js';
@@ -474,6 +474,30 @@ describe('subtitles/media', function () {
         muxSubtitleTrack(fixtures.mkv, source.srt, join(tempDir(), 'out.mkv'), { language: 'english' }),
       );
       expect(language.code).to.equal('BAD_ARGUMENT');
+    });
+
+    it('says OUTPUT_NOT_WRITABLE when the output name is a folder, and leaves no partial file', async () => {
+      const dir = join(tempDir(), 'taken');
+      const output = join(dir, 'movie.mkv');
+      await mkdir(output, { recursive: true });
+      const error = await rejection(
+        muxSubtitleTrack(fixtures.mkv, source.srt, output, { language: 'eng', probe: probeOf(fixtures.mkv) }),
+      );
+      expect(error.code).to.equal('OUTPUT_NOT_WRITABLE');
+      expect(await readdir(dir)).to.deep.equal(['movie.mkv']);
+    });
+
+    it('says OUTPUT_NOT_WRITABLE for a read-only folder', async function () {
+      if (process.getuid?.() === 0) this.skip(); // root writes into read-only folders
+      const dir = join(tempDir(), 'read-only');
+      await mkdir(dir, { mode: 0o555 });
+      const error = await rejection(
+        muxSubtitleTrack(fixtures.mkv, source.srt, join(dir, 'out.mkv'), {
+          language: 'eng',
+          probe: probeOf(fixtures.mkv),
+        }),
+      );
+      expect(error.code).to.equal('OUTPUT_NOT_WRITABLE');
     });
 
     it('keeps the container family: BAD_ARGUMENT for MP4 → MKV, TOOL_FAILED quoting ffmpeg for h264 → WebM', async () => {
