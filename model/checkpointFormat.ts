@@ -66,6 +66,8 @@ export interface ResumeState {
   bestStep: number | null;
   /** Validations in a row without improvement (early stopping). */
   badValidations: number;
+  /** Step of the last completed validation (-1 for none), so an interrupted one is redone. */
+  lastValidatedStep?: number;
   /** Training wall time so far, over all runs. */
   elapsedMs: number;
   optimizer: AdamState;

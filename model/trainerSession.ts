@@ -104,7 +104,18 @@ export class TrainerSession<M extends SessionModel> {
     return event;
   }
 
-  /** Validation and periodic checkpoints due after the step just taken; sets `stopReason` on early stop. */
+  /**
+   * True when a resumed run stopped at a step whose validation had not completed (Ctrl-C during
+   * evaluate): the caller runs `validate` before training on, as the uninterrupted run did.
+   */
+  get pendingValidation(): boolean {
+    const every = this.options.validateEvery;
+    return (
+      every !== undefined && this.step > 0 && this.step % every === 0 && this.lastValidatedStep !== this.step
+    );
+  }
+
+  /** Validation and periodic checkpoints due after the step just taken; returns 'early-stopping' when due. */
   async afterStep(emit: (event: TrainEvent) => void): Promise<DoneReason | null> {
     const every = this.options.validateEvery;
     let reason: DoneReason | null = null;
@@ -130,9 +141,7 @@ export class TrainerSession<M extends SessionModel> {
    */
   async validate(emit: (event: TrainEvent) => void, final = false): Promise<DoneReason | null> {
     if (!this.options.devBatches || this.lastValidatedStep === this.step) return null;
-    this.lastValidatedStep = this.step;
     const { loss, targetTokens } = this.trainer.validate(this.options.devBatches);
-    if (!final) this.trainer.reportValidation(loss);
     if (targetTokens === 0) {
       throw new SubflowError('CONFIG_INVALID', `the dev set gave no batches at step ${this.step}`, {
         key: 'training.devBatches',
@@ -155,6 +164,10 @@ export class TrainerSession<M extends SessionModel> {
           : score - this.bestScore;
     // A diverged (NaN) score never counts as an improvement.
     const improved = Number.isFinite(score) && gain > minDelta;
+    // All state changes of a validation happen here, after the awaited evaluate, so a Ctrl-C during
+    // evaluate saves a state without this validation, and the resumed run redoes it (pendingValidation).
+    this.lastValidatedStep = this.step;
+    if (!final) this.trainer.reportValidation(loss);
     if (improved) {
       this.bestScore = score;
       this.bestStep = this.step;
@@ -221,6 +234,7 @@ export class TrainerSession<M extends SessionModel> {
       bestScore: this.bestScore,
       bestStep: this.bestStep,
       badValidations: this.badValidations,
+      lastValidatedStep: this.lastValidatedStep,
       elapsedMs: this.priorElapsedMs + (Date.now() - this.startedAt),
       optimizer: trainer.optimizer,
     };
@@ -258,6 +272,7 @@ export class TrainerSession<M extends SessionModel> {
     this.bestScore = state.bestScore;
     this.bestStep = state.bestStep;
     this.badValidations = state.badValidations;
+    this.lastValidatedStep = state.lastValidatedStep ?? -1;
     this.priorElapsedMs = state.elapsedMs;
     this.lastSavedKey = state.step * 1e6 + state.epoch;
   }

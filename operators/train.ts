@@ -107,7 +107,8 @@ export function trainEpochs<M extends SessionModel>(
     const run = async () => {
       const current = new TrainerSession(model, options);
       session = current;
-      let reason: DoneReason | null = current.limitReached();
+      let reason: DoneReason | null = current.pendingValidation ? await current.validate(emit) : null;
+      reason ??= current.limitReached();
       while (reason === null) {
         const outcome = await runEpoch(current);
         epochSubscription?.unsubscribe();

@@ -92,6 +92,39 @@ describe('operators/train', () => {
     });
   }
 
+  it('Ctrl-C during an awaited evaluate: the resumed run redoes that validation first', async () => {
+    const options = {
+      maxSteps: 8,
+      validateEvery: 4,
+      devBatches: reverseBatches(2, 999),
+      schedule: 'plateau' as const,
+      evaluate: async () => ({ bleu: 1 }),
+    };
+    const checkpoint = { dir };
+    const model = MODEL_KINDS[0].create();
+    await new Promise<void>((resolve, reject) => {
+      const subscription = trainEpochs(model, epochBatches, {
+        ...options,
+        checkpoint,
+        evaluate: () =>
+          new Promise((done) => {
+            setImmediate(() => {
+              subscription.unsubscribe(); // arrives while evaluate is still pending
+              resolve();
+            });
+            setTimeout(() => done({ bleu: 1 }), 20);
+          }),
+      }).subscribe({ error: reject });
+    });
+    const trainerJson = JSON.parse(fs.readFileSync(path.join(dir, 'last', 'trainer.json'), 'utf8'));
+    expect(trainerJson).to.include({ step: 4, lastValidatedStep: -1 });
+    const resumed = await run(model, { ...options, checkpoint, resume: path.join(dir, 'last') });
+    expect(resumed[0]).to.include({ kind: 'validation', step: 4 });
+    expect(resumed.find((e) => e.kind === 'step')).to.include({ step: 5 });
+    expect(resumed.filter((e) => e.kind === 'validation').map((e) => e.step)).to.deep.equal([4, 8]);
+    model.dispose();
+  });
+
   it('Ctrl-C gets in between steps even with a synchronous source, and leaves a resumable last/', async () => {
     const model = MODEL_KINDS[0].create();
     const baseline = tf.memory().numTensors;
