@@ -206,15 +206,13 @@ export class TrainerSession<M extends SessionModel> {
     emit?.({ kind: 'checkpoint', step: this.step, epoch: this.epoch, path: folder, checkpoint: 'last' });
   }
 
-  /** The 'done' event for `reason`. */
+  /**
+   * The 'done' event for `reason`. Its epoch is the last one trained in: right after an epoch ends
+   * the state already points at the next one (for resuming), which the event does not report.
+   */
   doneEvent(reason: DoneReason): TrainEvent {
-    return {
-      kind: 'done',
-      step: this.step,
-      epoch: this.epoch,
-      reason,
-      bestScore: this.bestScore ?? undefined,
-    };
+    const epoch = this.batchesInEpoch === 0 && this.epoch > 1 ? this.epoch - 1 : this.epoch;
+    return { kind: 'done', step: this.step, epoch, reason, bestScore: this.bestScore ?? undefined };
   }
 
   /** Frees the optimiser's tensors (the model is the caller's). */

@@ -42,6 +42,11 @@ export function train<M extends SessionModel>(
  * bucketBatch whose seed is derived from the epoch. It must return the same batches in the same
  * order for the same epoch: on resume, the epoch in progress is re-created and the batches already
  * trained on (`batchesInEpoch` in trainer.json) are skipped, which is what makes resume exact.
+ *
+ * @example
+ * trainEpochs(model, (epoch) => readParallel(files).pipe(cleanPairs(clean), tokenize(src, tgt),
+ *   bucketBatch({ maxTokens: 2000, seed: seed * 1000 + epoch })),
+ *   { maxEpochs: 20, resume: 'runs/es-en/last', checkpoint: { dir: 'runs/es-en' } })
  */
 export function trainEpochs<M extends SessionModel>(
   model: M,

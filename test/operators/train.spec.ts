@@ -57,7 +57,7 @@ describe('operators/train', () => {
     expect(step).to.include({ step: 1, epoch: 1, learningRate: 1e-3 });
     for (const key of ['loss', 'gradNorm', 'tokensPerSecond', 'etaSeconds', 'targetTokens'])
       expect(step[key as keyof TrainEvent], key).to.be.a('number');
-    expect(events.at(-1)).to.include({ kind: 'done', reason: 'max-epochs', step: 6, epoch: 3 });
+    expect(events.at(-1)).to.include({ kind: 'done', reason: 'max-epochs', step: 6, epoch: 2 });
     model.dispose();
   });
 
