@@ -95,9 +95,13 @@ export function packTensors(
   const entries: TensorEntry[] = [];
   let offset = 0;
   for (const { name, shape, values } of tensors) {
-    for (let i = 0; i < values.length; i++) {
-      if (dtype === 'float16') view.setUint16(offset + 2 * i, float32ToFloat16(values[i]), true);
-      else view.setFloat32(offset + 4 * i, values[i], true);
+    if (dtype === 'float32' && LITTLE_ENDIAN) {
+      bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), offset); // memcpy
+    } else {
+      for (let i = 0; i < values.length; i++) {
+        if (dtype === 'float16') view.setUint16(offset + 2 * i, float32ToFloat16(values[i]), true);
+        else view.setFloat32(offset + 4 * i, values[i], true);
+      }
     }
     entries.push({ name, shape: shape.slice(), dtype, offset, byteLength: values.length * width });
     offset += values.length * width;
@@ -131,17 +135,26 @@ export function unpackTensors(
         file,
         `${entry.name} ends at byte ${entry.offset + entry.byteLength} but the file has ${bytes.byteLength}`,
       );
+    if (width === 4 && LITTLE_ENDIAN) {
+      // Copy into a fresh, aligned buffer: entries need not start on a 4-byte boundary of the file.
+      const start = bytes.byteOffset + entry.offset;
+      out.set(entry.name, new Float32Array(bytes.buffer.slice(start, start + entry.byteLength)));
+      continue;
+    }
     const values = new Float32Array(size);
+    const table = width === 2 ? halfTable() : undefined;
     for (let i = 0; i < size; i++) {
-      values[i] =
-        width === 2
-          ? float16ToFloat32(view.getUint16(entry.offset + 2 * i, true))
-          : view.getFloat32(entry.offset + 4 * i, true);
+      values[i] = table
+        ? table[view.getUint16(entry.offset + 2 * i, true)]
+        : view.getFloat32(entry.offset + 4 * i, true);
     }
     out.set(entry.name, values);
   }
   return out;
 }
+
+/** The files are little-endian; on such hosts (nearly all) float32 data is copied, not converted. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Bytes a manifest needs: the end of its last entry. */
 export function manifestBytes(entries: TensorEntry[]): number {
@@ -183,6 +196,17 @@ export function float32ToFloat16(value: number): number {
   const rest = mantissa & 0x1fff;
   // A carry out of the mantissa correctly bumps the exponent (and can reach Infinity).
   return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1) ? 1 : 0));
+}
+
+let halfValues: Float32Array | undefined;
+
+/** float16ToFloat32 of all 65,536 bit patterns, built on first use: decoding becomes a lookup. */
+function halfTable(): Float32Array {
+  if (halfValues === undefined) {
+    halfValues = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) halfValues[bits] = float16ToFloat32(bits);
+  }
+  return halfValues;
 }
 
 /** The float value of IEEE 754 half precision bits. */

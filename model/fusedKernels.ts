@@ -224,7 +224,17 @@ export function registerFusedKernels(): void {
   }
 }
 
-/** True when the active backend has the fused kernels (wasm, cpu). */
+let fusedEnabled = true;
+
+/**
+ * Turns the fused kernels off (plain tfjs ops everywhere) or back on; for tests that check both
+ * paths agree, and for ruling the fused path out when debugging.
+ */
+export function setFusedKernelsEnabled(enabled: boolean): void {
+  fusedEnabled = enabled;
+}
+
+/** True when the fused kernels are enabled and the active backend has them (wasm, cpu). */
 export function fusedKernelsActive(): boolean {
-  return tf.getKernel('SubflowLstmCell', tf.getBackend()) !== undefined;
+  return fusedEnabled && tf.getKernel('SubflowLstmCell', tf.getBackend()) !== undefined;
 }

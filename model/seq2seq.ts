@@ -54,8 +54,11 @@ export class Seq2Seq {
   /** Draws dropout seeds when `loss` is called without one. */
   private readonly dropoutSeeds: SeededRandom;
 
-  /** Builds and initialises the network; the same `seed` (default 1) gives the same weights. */
-  constructor(config: ModelConfig, options: { seed?: number } = {}) {
+  /**
+   * Builds and initialises the network; the same `seed` (default 1) gives the same weights.
+   * Missing config keys take their `REF_SMALL` values; bad ones throw CONFIG_INVALID.
+   */
+  constructor(config: ModelConfig | Partial<ModelConfig>, options: { seed?: number } = {}) {
     this.config = resolveModelConfig(config);
     registerFusedKernels();
     const seed = options.seed ?? 1;
