@@ -4,6 +4,7 @@ import { beamSearch } from '../../model/beamSearch.js';
 import { greedySearch } from '../../model/greedy.js';
 import { search } from '../../model/search.js';
 import { lengthPenalty, topKOfRow, type Hypothesis } from '../../model/searchCommon.js';
+import { resolveModelConfig } from '../../model/config.js';
 import { Seq2Seq } from '../../model/seq2seq.js';
 import { isSubflowError } from '../../errors.js';
 import { EOS_ID } from '../../types.js';
@@ -32,7 +33,7 @@ function endlessModel(): ToyDecodingModel {
 
 function tinySeq2Seq(seed = 3): Seq2Seq {
   return new Seq2Seq(
-    {
+    resolveModelConfig({
       srcVocab: 20,
       tgtVocab: 20,
       embedding: 8,
@@ -40,7 +41,7 @@ function tinySeq2Seq(seed = 3): Seq2Seq {
       decoderUnits: 16,
       attentionalUnits: 16,
       dropout: 0,
-    },
+    }),
     { seed },
   );
 }

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { isSubflowError, SubflowError } from '../errors.js';
+import { resolveBackend, type BackendName } from '../model/backend.js';
+import { assignWeights, loadCheckpoint } from '../model/checkpoint.js';
+import type { TrainingMetadata } from '../model/checkpointFormat.js';
+import type { ModelConfig } from '../model/config.js';
+import { Seq2Seq } from '../model/seq2seq.js';
+import { Tokenizer } from '../text/tokenizer.js';
+
+/** A checkpoint ready to translate with: the network and both tokenizers. */
+export interface TranslationModel {
+  model: Seq2Seq;
+  sourceTokenizer: Tokenizer;
+  targetTokenizer: Tokenizer;
+  /** The folder actually read (its `.previous` sibling after an interrupted save). */
+  dir: string;
+  /** Training metadata from `model.json`, when the checkpoint has it. */
+  metadata?: TrainingMetadata;
+  /** The tfjs backend the model runs on, and why (see resolveBackend). */
+  backend: { name: string; reason: string };
+  /** Frees the model's tensors; the TranslationModel is unusable afterwards. */
+  dispose(): void;
+}
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /**
+   * Backend to activate first (`auto` tries tfjs-node-gpu, tfjs-node, wasm, cpu). `current` keeps the
+   * backend tfjs already runs on (for callers that resolved it themselves). Default `auto`.
+   */
+  backend?: BackendName | 'current';
+}
+
+/**
+ * Loads a checkpoint folder (`model.json`, `weights.bin`, `source.model`, `target.model`) for
+ * translation, verifying its format, version and weight hashes, and that the tokenizers fit the
+ * network's vocabularies.
+ *
+ * @example const model = await loadModel('models/es-en'); from(lines).pipe(translate(model, { beam: 5 }))
+ * @throws SubflowError FILE_NOT_FOUND (no folder), MODEL_INVALID (not a subflow checkpoint, no
+ *   tokenizers), CHECKPOINT_CORRUPT (damaged files), MODEL_MISMATCH (weights or vocabularies do not fit)
+ */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<TranslationModel> {
+  const checkpoint = loadCheckpoint(dir);
+  if (!checkpoint.tokenizerPaths) {
+    throw new SubflowError(
+      'MODEL_INVALID',
+      `${dir} has no tokenizers, so it cannot translate text (model.json names no source/target .model)`,
+      {
+        file: join(checkpoint.dir, 'model.json'),
+        hint: 'use a checkpoint written by the train stage, which copies source.model and target.model in',
+      },
+    );
+  }
+  const backend =
+    (options.backend ?? 'auto') === 'current'
+      ? { name: tf.getBackend(), reason: 'backend kept as it was' }
+      : await resolveBackend(options.backend as BackendName).then((r) => ({
+          name: r.backend,
+          reason: r.reason,
+        }));
+  const [sourceTokenizer, targetTokenizer] = await Promise.all([
+    Tokenizer.load(checkpoint.tokenizerPaths.source),
+    Tokenizer.load(checkpoint.tokenizerPaths.target),
+  ]);
+  const model = buildModel(checkpoint.model.modelConfig as ModelConfig, join(checkpoint.dir, 'model.json'));
+  try {
+    assignWeights(model, checkpoint);
+    checkVocabulary('source', sourceTokenizer, model.config.srcVocab, checkpoint.dir);
+    checkVocabulary('target', targetTokenizer, model.config.tgtVocab, checkpoint.dir);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return {
+    model,
+    sourceTokenizer,
+    targetTokenizer,
+    dir: checkpoint.dir,
+    metadata: checkpoint.model.training,
+    backend,
+    dispose: () => model.dispose(),
+  };
+}
+
+/** The network of a model.json config; a bad config is a damaged checkpoint, not a user config error. */
+function buildModel(config: ModelConfig, modelFile: string): Seq2Seq {
+  try {
+    return new Seq2Seq(config);
+  } catch (error) {
+    if (!isSubflowError(error, 'CONFIG_INVALID')) throw error;
+    throw new SubflowError('MODEL_INVALID', `${modelFile}: modelConfig is not valid (${error.message})`, {
+      file: modelFile,
+      cause: error,
+      hint: 'the checkpoint was written by an incompatible subflow version or edited by hand',
+    });
+  }
+}
+
+function checkVocabulary(side: string, tokenizer: Tokenizer, vocab: number, dir: string): void {
+  if (tokenizer.vocabSize !== vocab) {
+    throw new SubflowError(
+      'MODEL_MISMATCH',
+      `${dir}: the ${side} tokenizer has ${tokenizer.vocabSize} pieces but the model's ${side} vocabulary is ${vocab}`,
+      { file: tokenizer.modelPath, hint: `the folder's ${side}.model was replaced; restore the original` },
+    );
+  }
+}
