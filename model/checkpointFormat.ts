@@ -136,9 +136,13 @@ export function unpackTensors(
         `${entry.name} ends at byte ${entry.offset + entry.byteLength} but the file has ${bytes.byteLength}`,
       );
     if (width === 4 && LITTLE_ENDIAN) {
-      // Copy into a fresh, aligned buffer: entries need not start on a 4-byte boundary of the file.
       const start = bytes.byteOffset + entry.offset;
-      out.set(entry.name, new Float32Array(bytes.buffer.slice(start, start + entry.byteLength)));
+      // A view shares the file's buffer (no copy) where alignment allows; otherwise copy the bytes.
+      const values =
+        start % 4 === 0
+          ? new Float32Array(bytes.buffer, start, size)
+          : new Float32Array(bytes.buffer.slice(start, start + entry.byteLength));
+      out.set(entry.name, values);
       continue;
     }
     const values = new Float32Array(size);
