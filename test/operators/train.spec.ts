@@ -216,6 +216,16 @@ describe('operators/train', () => {
     model.dispose();
   });
 
+  it('stops on the wall-time limit', async () => {
+    const model = MODEL_KINDS[0].create();
+    const events = await lastValueFrom(
+      from(reverseBatches(200, 1)).pipe(train(model, { maxMinutes: 0.0005 }), toArray()), // 30 ms
+    );
+    expect(events.at(-1)).to.include({ kind: 'done', reason: 'max-minutes' });
+    expect(events.at(-1)!.step).to.be.within(1, 199);
+    model.dispose();
+  });
+
   it('a one-shot source cannot feed a second epoch: CORPUS_EMPTY with a hint', async () => {
     const model = MODEL_KINDS[0].create();
     let subscriptions = 0;
