@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import { registerRunCommand } from './commands/run.js';
 import { registerTokenizeCommand } from './commands/tokenize.js';
+import { registerTranslateTextCommand } from './commands/translateText.js';
+import { registerEvalCommand } from './commands/evaluate.js';
+import { registerInspectCommand } from './commands/inspect.js';
+import { registerTranslateSubtitlesCommand } from './commands/translateSubtitles.js';
 
 /** Adds every subcommand to the program; each lives in pipeline/commands/NAME.ts. */
 export function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerTokenizeCommand(program);
+  registerTranslateTextCommand(program);
+  registerEvalCommand(program);
+  registerInspectCommand(program);
+  registerTranslateSubtitlesCommand(program);
 }

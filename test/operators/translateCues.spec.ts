@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { from, lastValueFrom, of, Subject, toArray } from 'rxjs';
+import { loadModel, type TranslationModel } from '../../operators/loadModel.js';
+import { modelTranslator, translateCues, type UnitTranslator } from '../../operators/translateCues.js';
+import type { Cue } from '../../subtitles/cue.js';
+import { tinyCheckpoint } from './tinyCheckpoint.js';
+
+const CUES: Cue[] = [
+  { start: 500, end: 1500, text: '<i>uno dos</i>' },
+  { start: 1600, end: 2500, text: 'tres cuatro.' },
+  { start: 3000, end: 4000, text: '[puerta]' },
+  { start: 4200, end: 5000, text: '- cinco.\n- seis.' },
+];
+
+/** Upper-cases each unit and records what it was given. */
+function shoutingTranslator(): { translate: UnitTranslator; calls: string[][] } {
+  const calls: string[][] = [];
+  return {
+    calls,
+    translate: (units) => {
+      calls.push(units);
+      return Promise.resolve(units.map((unit) => unit.toUpperCase()));
+    },
+  };
+}
+
+describe('translateCues', function () {
+  this.timeout(300_000);
+
+  it('translates whole sentences across cues and emits as many cues as came in, times unchanged', async () => {
+    const { translate, calls } = shoutingTranslator();
+    const out = await lastValueFrom(from(CUES).pipe(translateCues(translate), toArray()));
+    // "uno dos" and "tres cuatro." form one sentence; the sound cue is never sent; each dialogue turn is a unit.
+    expect(calls).to.deep.equal([['uno dos tres cuatro.', 'cinco.', 'seis.']]);
+    expect(out.map((c) => [c.start, c.end])).to.deep.equal(CUES.map((c) => [c.start, c.end]));
+    expect(out[0].text).to.match(/^<i>UNO.*<\/i>$/);
+    expect(out[2].text).to.equal('[puerta]');
+    expect(out[3].text).to.equal('- CINCO.\n- SEIS.');
+  });
+
+  it('is cold: nothing is translated before subscription, and each subscription translates anew', async () => {
+    const { translate, calls } = shoutingTranslator();
+    const translated = from(CUES).pipe(translateCues(translate));
+    expect(calls).to.have.length(0);
+    await lastValueFrom(translated.pipe(toArray()));
+    await lastValueFrom(translated.pipe(toArray()));
+    expect(calls).to.have.length(2);
+  });
+
+  it('aborts the translation and emits nothing after an unsubscribe', async () => {
+    let signal: AbortSignal | undefined;
+    let release: () => void = () => undefined;
+    const translate: UnitTranslator = (units, given) => {
+      signal = given;
+      return new Promise((resolve) => (release = () => resolve(units)));
+    };
+    const source = new Subject<Cue>();
+    const seen: Cue[] = [];
+    const subscription = source.pipe(translateCues(translate)).subscribe((cue) => seen.push(cue));
+    source.next(CUES[0]);
+    source.complete();
+    expect(signal?.aborted).to.equal(false);
+    subscription.unsubscribe();
+    expect(signal?.aborted).to.equal(true);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).to.deep.equal([]);
+  });
+
+  it('passes errors of the translator on', async () => {
+    const failing: UnitTranslator = () => Promise.reject(new Error('model broke'));
+    let caught: unknown;
+    await lastValueFrom(of(CUES[0]).pipe(translateCues(failing))).catch((error: unknown) => (caught = error));
+    expect((caught as Error).message).to.equal('model broke');
+  });
+
+  describe('with a trained model', () => {
+    let model: TranslationModel;
+    before(async () => {
+      model = await loadModel(await tinyCheckpoint(), { backend: 'wasm' });
+    });
+    after(() => model?.dispose());
+
+    it('decodes with the model and its search options, reporting progress per chunk', async () => {
+      const cues: Cue[] = [
+        { start: 0, end: 900, text: 'uno dos.' },
+        { start: 1000, end: 1900, text: 'tres.' },
+        { start: 2000, end: 2900, text: 'cuatro cinco.' },
+      ];
+      const greedy = await lastValueFrom(from(cues).pipe(translateCues(model, { beam: 1 }), toArray()));
+      const beam = await lastValueFrom(from(cues).pipe(translateCues(model, { beam: 3 }), toArray()));
+      expect(greedy.map((c) => [c.start, c.end])).to.deep.equal(cues.map((c) => [c.start, c.end]));
+      expect(beam).to.have.length(3);
+      for (const cue of [...greedy, ...beam]) expect(cue.text).to.match(/^[a-z .]+$/);
+
+      const progress: Array<[number, number]> = [];
+      const translateUnits = modelTranslator(model, {
+        beam: 1,
+        chunkSize: 2,
+        onProgress: (done, total) => progress.push([done, total]),
+      });
+      const texts = await translateUnits(['uno.', 'dos.', 'tres.']);
+      expect(texts).to.have.length(3);
+      expect(progress).to.deep.equal([
+        [2, 3],
+        [3, 3],
+      ]);
+    });
+  });
+});
