@@ -2,6 +2,7 @@ import { Observable, type Observer, type OperatorFunction, type Subscription } f
 import { SubflowError } from '../errors.js';
 import { TrainerSession, type SessionModel, type SessionOptions } from '../model/trainerSession.js';
 import type { Batch, TrainEvent } from '../types.js';
+import type { FlowGate } from './flowGate.js';
 
 /**
  * Options of the training stage. Defaults follow `ref-small`: Adam, learningRate 1e-3, clipNorm 5,
@@ -10,7 +11,16 @@ import type { Batch, TrainEvent } from '../types.js';
 export interface TrainOptions<M extends SessionModel> extends SessionOptions<M> {
   /** Aborting finishes the current step, writes `last/`, emits 'done' (interrupted) and completes. */
   signal?: AbortSignal;
+  /**
+   * The gate of the pulled corpus reader behind the batches (`readParallel({ …, gate })`): closed while
+   * more than a few dozen batches wait, so an epoch never piles up in memory however fast reading is.
+   */
+  gate?: FlowGate;
 }
+
+/** Batches queued before the reader is paused, and the level at which it resumes. */
+const QUEUE_HIGH_WATER = 64;
+const QUEUE_LOW_WATER = 16;
 
 type DoneReason = NonNullable<TrainEvent['reason']>;
 
@@ -70,7 +80,7 @@ export function trainEpochs<M extends SessionModel>(
     const stopped = () => subscriber.closed;
 
     const runEpoch = async (current: TrainerSession<M>): Promise<DoneReason | 'epoch-end' | null> => {
-      queue = new BatchQueue();
+      queue = new BatchQueue(options.gate);
       let toSkip = current.batchesInEpoch;
       const resumed = toSkip > 0;
       epochSubscription = batchesForEpoch(current.epoch).subscribe(queue.observer);
@@ -117,6 +127,8 @@ export function trainEpochs<M extends SessionModel>(
       while (reason === null) {
         const outcome = await runEpoch(current);
         epochSubscription?.unsubscribe();
+        // A reader paused at the gate must run on to notice the unsubscribe and close its files.
+        options.gate?.open();
         if (outcome === null) return; // unsubscribed: the teardown saved the checkpoint
         if (outcome !== 'epoch-end') {
           reason = outcome;
@@ -150,6 +162,7 @@ export function trainEpochs<M extends SessionModel>(
     return () => {
       options.signal?.removeEventListener('abort', onAbort);
       epochSubscription?.unsubscribe();
+      options.gate?.open();
       queue?.wake();
       // Unsubscribed mid-run (Ctrl-C): steps are synchronous, so the state is between two steps.
       if (session && !settled) session.saveLast();
@@ -160,10 +173,12 @@ export function trainEpochs<M extends SessionModel>(
 
 /**
  * Buffers the pushed batches of one epoch so the training loop can take them one at a time and
- * yield to the event loop between steps. RxJS cannot slow a producer down, so a fast source is
- * buffered here; batches are small (a few tens of KB) next to the model.
+ * yield to the event loop between steps. RxJS cannot slow a producer down; with a gate, the pulled
+ * reader upstream is paused above QUEUE_HIGH_WATER batches, otherwise a fast source is buffered whole.
  */
 class BatchQueue {
+  constructor(private readonly gate?: FlowGate) {}
+
   private items: Batch[] = [];
   private head = 0;
   private complete = false;
@@ -173,6 +188,7 @@ class BatchQueue {
   readonly observer: Observer<Batch> = {
     next: (batch) => {
       this.items.push(batch);
+      if (this.gate && this.items.length - this.head > QUEUE_HIGH_WATER) this.gate.close();
       this.wake();
     },
     error: (error: unknown) => {
@@ -197,6 +213,7 @@ class BatchQueue {
     if (this.head < this.items.length) {
       const batch = this.items[this.head];
       this.head += 1;
+      if (this.gate?.isClosed && this.items.length - this.head < QUEUE_LOW_WATER) this.gate.open();
       if (this.head > 1024 && this.head * 2 > this.items.length) {
         this.items = this.items.slice(this.head); // drop consumed batches
         this.head = 0;

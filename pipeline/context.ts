@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { FlowGate } from '../operators/flowGate.js';
 import type { Tokenizer } from '../text/tokenizer.js';
 import type { Batch, EncodedPair, SentencePair } from '../types.js';
 
@@ -30,6 +31,8 @@ export interface PipelineContext {
   /** Whether to draw progress bars (a TTY and not --quiet). */
   interactive: boolean;
   pairs?: CorpusSplits<SentencePair>;
+  /** Lets the train stage pause reading the train split, so training holds a bounded number of batches. */
+  trainGate?: FlowGate;
   /** What the pairs are made of (files with size and mtime, cleaning options), to tell when a saved tokenizer is stale. */
   dataFingerprint?: string;
   tokenizers?: TokenizerPair;

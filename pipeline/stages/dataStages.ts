@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { bucketBatch } from '../../operators/bucketBatch.js';
+import { FlowGate } from '../../operators/flowGate.js';
 import { cleanPairs, type CleanStats } from '../../operators/cleanPairs.js';
 import { readParallel, type ParallelSource } from '../../operators/readParallel.js';
 import { tokenize } from '../../operators/tokenize.js';
@@ -21,7 +22,9 @@ registerStage({
   needs: [],
   provides: ['pairs'],
   async run(context, options) {
-    const open = (files: ParallelSource) => {
+    const gate = new FlowGate();
+    context.trainGate = gate;
+    const open = (files: ParallelSource, withGate = false) => {
       const resolved: ParallelSource =
         'tsv' in files
           ? { tsv: resolve(context.configDir, files.tsv) }
@@ -29,7 +32,7 @@ registerStage({
               source: resolve(context.configDir, files.source),
               target: resolve(context.configDir, files.target),
             };
-      return () => readParallel(resolved);
+      return () => readParallel(withGate ? { ...resolved, gate } : resolved);
     };
     const files = Object.values(options.train).map((file) => resolve(context.configDir, file));
     context.dataFingerprint = JSON.stringify(
@@ -39,7 +42,7 @@ registerStage({
       }),
     );
     context.pairs = {
-      train: open(options.train),
+      train: open(options.train, true),
       dev: options.dev && open(options.dev),
       test: options.test && open(options.test),
     };

@@ -136,6 +136,7 @@ registerStage({
           },
           resume,
           signal: context.signal,
+          gate: context.trainGate,
         }).pipe(
           tap((event) => {
             progress.update(event);
