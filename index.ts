@@ -2,12 +2,15 @@
 export * from './errors.js';
 export * from './types.js';
 export { SeededRandom } from './random.js';
+
+// Corpora → model
 export {
   readParallel,
   type ParallelSource,
   type AlignedFilesSource,
   type TsvSource,
 } from './operators/readParallel.js';
+export { FlowGate } from './operators/flowGate.js';
 export { cleanPairs, type CleanOptions, type CleanStats } from './operators/cleanPairs.js';
 export {
   trainTokenizer,
@@ -16,6 +19,47 @@ export {
 } from './operators/trainTokenizer.js';
 export { tokenize } from './operators/tokenize.js';
 export { bucketBatch, padBatch, type BucketOptions } from './operators/bucketBatch.js';
+export { train, trainEpochs, type TrainOptions } from './operators/train.js';
+
+// Model → translations
+export { loadModel, type TranslationModel, type LoadModelOptions } from './operators/loadModel.js';
+export { translate, type TranslateStreamOptions } from './operators/translate.js';
+export { translateSentences, type TranslateOptions } from './operators/translator.js';
+
+// Subtitles
+export { extractCues, type ExtractCuesOptions } from './operators/extractCues.js';
+export { segmentSentences } from './operators/segmentSentences.js';
+export {
+  translateCues,
+  modelTranslator,
+  type TranslateCuesOptions,
+  type UnitTranslator,
+} from './operators/translateCues.js';
+export { reflow, type ReflowCuesOptions } from './operators/reflow.js';
+export { writeSubtitles, type WriteSubtitlesOptions } from './operators/writeSubtitles.js';
+export type { Cue, SubtitleDocument, SubtitleFormat, SubtitleStream } from './subtitles/cue.js';
+export {
+  parseSubtitles,
+  writeSubtitles as formatSubtitles,
+  detectFormat,
+  convertDocument,
+} from './subtitles/formats.js';
+export { readSubtitleFile } from './subtitles/readSubtitleFile.js';
+export { writeSubtitleFile } from './subtitles/writeSubtitleFile.js';
+export { translateDocument, prepareCues } from './subtitles/translateDocument.js';
+export {
+  probeMedia,
+  formatStreamTable,
+  extractSubtitleStream,
+  muxSubtitleTrack,
+  type MediaProbe,
+} from './subtitles/media.js';
+
+// Building blocks
+export { Seq2Seq, type DecodeStepResult } from './model/seq2seq.js';
+export { REF_SMALL, resolveModelConfig, type ModelConfig } from './model/config.js';
+export { resolveBackend, type BackendName, type ResolvedBackend } from './model/backend.js';
+export { saveCheckpoint, loadCheckpoint } from './model/checkpoint.js';
 export { Tokenizer } from './text/tokenizer.js';
 export { trainSentencePiece, type SentencePieceTrainOptions } from './text/sentencepieceTrainer.js';
 export { normalizeText } from './text/normalize.js';
