@@ -1,0 +1,80 @@
+// Decoding speed of ref-small (vocabularies 8000, random weights), counted like the PyTorch peer's
+// bench-decode: batches of 32 random source sentences of length 20 (no EOS), exactly 30 output
+// steps with EOS disallowed and no early stop (so the work never depends on the weights), encoder
+// included; beam 5 and greedy. sentences/s = iters · 32 / seconds; target tokens/s counts output
+// tokens (sentences · 30), not beam rows.
+// Flags: --backend NAME (default auto), --variant both|beam|greedy, --warmup N (1), --iters N (5),
+// --batch-size (32), --src-len (20), --steps (30), --beam (5), --vocab (8000).
+import * as tf from '@tensorflow/tfjs';
+import { parseArgs } from 'node:util';
+import { resolveBackend, type BackendName } from '../model/backend.js';
+import { REF_SMALL } from '../model/config.js';
+import { search } from '../model/search.js';
+import { Seq2Seq } from '../model/seq2seq.js';
+import { SeededRandom } from '../random.js';
+import { peakRssMb, printFigure } from './_common.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'auto' },
+    variant: { type: 'string', default: 'both' },
+    warmup: { type: 'string', default: '1' },
+    iters: { type: 'string', default: '5' },
+    'batch-size': { type: 'string', default: '32' },
+    'src-len': { type: 'string', default: '20' },
+    steps: { type: 'string', default: '30' },
+    beam: { type: 'string', default: '5' },
+    vocab: { type: 'string', default: '8000' },
+  },
+});
+const batchSize = Number(flags['batch-size']);
+const srcLen = Number(flags['src-len']);
+const steps = Number(flags.steps);
+const beamSize = Number(flags.beam);
+const vocab = Number(flags.vocab);
+const warmup = Number(flags.warmup);
+const iters = Number(flags.iters);
+if (!['both', 'beam', 'greedy'].includes(flags.variant)) {
+  process.stderr.write(`bench decode: --variant must be both, beam or greedy\n`);
+  process.exit(2);
+}
+
+const resolved = await resolveBackend(flags.backend as BackendName);
+process.stderr.write(`bench decode: ${resolved.reason}\n`);
+const model = new Seq2Seq({ ...REF_SMALL, srcVocab: vocab, tgtVocab: vocab }, { seed: 1 });
+const rng = new SeededRandom(1);
+const batches = Array.from({ length: iters }, () =>
+  Array.from({ length: batchSize }, () => Int32Array.from({ length: srcLen }, () => 4 + rng.int(vocab - 4))),
+);
+
+const variants = flags.variant === 'both' ? ['beam', 'greedy'] : [flags.variant];
+for (const variant of variants) {
+  const beam = variant === 'beam' ? beamSize : 1;
+  const decode = (sources: Int32Array[]) => search(model, sources, { beam, fixedSteps: steps });
+  for (let i = 0; i < warmup; i++) decode(batches[i % batches.length]);
+  const tensorsBefore = tf.memory().numTensors;
+  const started = performance.now();
+  for (const sources of batches) {
+    const results = decode(sources);
+    if (results.some(([best]) => best.tokens.length !== steps)) throw new Error('a hypothesis missed a step');
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const sentences = iters * batchSize;
+  printFigure({
+    bench: 'decode',
+    variant: variant === 'beam' ? `beam${beamSize}` : 'greedy',
+    backend: resolved.backend,
+    model: 'ref-small',
+    beam,
+    sentences_per_second: Number((sentences / seconds).toFixed(2)),
+    target_tokens_per_second: Math.round((sentences * steps) / seconds),
+    ms_per_batch: Math.round((1000 * seconds) / iters),
+    batches: iters,
+    batch_size: batchSize,
+    src_len: srcLen,
+    steps,
+    leaked_tensors: tf.memory().numTensors - tensorsBefore,
+    peak_rss_mb: peakRssMb(),
+  });
+}
+model.dispose();
