@@ -2,3 +2,4 @@
 import './dataStages.js';
 import './tokenizerStages.js';
 import './trainStage.js';
+import './evaluateStage.js';
