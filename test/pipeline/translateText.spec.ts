@@ -1,0 +1,264 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadModel } from '../../operators/loadModel.js';
+import { translateSentences } from '../../operators/translator.js';
+import { parseConfig } from '../../pipeline/config.js';
+import { main } from '../../pipeline/program.js';
+import { runPipeline } from '../../pipeline/runner.js';
+import '../../pipeline/stages/index.js';
+import { SeededRandom } from '../../random.js';
+import { useTempDir } from '../helpers/tempDir.js';
+import { numberPair, reverseTranslation, tinyCheckpoint } from '../operators/tinyCheckpoint.js';
+
+/** Runs the CLI in-process and captures what it prints. */
+async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+  }
+}
+
+describe('pipeline: translate-text, eval and the evaluate stage', function () {
+  this.timeout(600_000);
+  const temp = useTempDir();
+  let modelDir: string;
+  let sources: string[];
+
+  before(async () => {
+    modelDir = await tinyCheckpoint();
+    const rng = new SeededRandom(31);
+    sources = Array.from({ length: 12 }, () => numberPair(rng).src);
+  });
+
+  it('translate-text translates a file into a file, one line per line, empty lines kept', async () => {
+    const input = join(temp(), 'in.es');
+    const output = join(temp(), 'out', 'hyp.en');
+    const lines = [...sources.slice(0, 5), '', ...sources.slice(5)];
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const result = await runCli([
+      'translate-text',
+      '--model',
+      modelDir,
+      '--input',
+      input,
+      '--output',
+      output,
+      '--beam',
+      '3',
+      '--backend',
+      'wasm',
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.equal('');
+    const written = readFileSync(output, 'utf8').split('\n');
+    expect(written).to.have.length(lines.length + 1);
+    expect(written[5]).to.equal('');
+    const model = await loadModel(modelDir, { backend: 'current' });
+    const expected = await translateSentences(model, lines, { beam: 3 });
+    model.dispose();
+    expect(written.slice(0, -1)).to.deep.equal(expected.map((t) => t.text));
+    expect(readdirSync(join(temp(), 'out'))).to.deep.equal(['hyp.en']); // no temp file left
+  });
+
+  it('translate-text --n-best prints "i ||| text ||| score" lines, best first', async () => {
+    const input = join(temp(), 'nbest.es');
+    writeFileSync(input, `${sources.slice(0, 3).join('\n')}\n`);
+    const result = await runCli([
+      'translate-text',
+      '-m',
+      modelDir,
+      '-i',
+      input,
+      '--beam',
+      '4',
+      '--n-best',
+      '3',
+      '--backend',
+      'wasm',
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    const rows = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split(' ||| '));
+    expect(rows).to.have.length(9);
+    for (let i = 0; i < 3; i++) {
+      const group = rows.filter((row) => row[0] === String(i));
+      expect(group).to.have.length(3);
+      const scores = group.map((row) => Number(row[2]));
+      expect(scores).to.deep.equal([...scores].sort((a, b) => b - a));
+    }
+  });
+
+  it('translate-text with a missing model folder fails with a clear message', async () => {
+    const result = await runCli(['translate-text', '--model', join(temp(), 'no-model'), '--backend', 'wasm']);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/checkpoint folder .*no-model does not exist/);
+  });
+
+  it('translate-text streams stdin to stdout line by line', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'pipeline/cli.ts',
+        'translate-text',
+        '--model',
+        modelDir,
+        '--beam',
+        '1',
+        '--backend',
+        'wasm',
+      ],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const outputs = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    // Each answer arrives before the next line is written: the command does not wait for the end of input.
+    const answers: string[] = [];
+    for (const line of ['uno dos', 'tres']) {
+      child.stdin.write(`${line}\n`);
+      const next = await outputs.next();
+      expect(next.done, stderr).to.equal(false);
+      answers.push(next.value as string);
+    }
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).to.equal(0);
+    expect(answers).to.deep.equal([reverseTranslation('uno dos'), reverseTranslation('tres')]);
+  });
+
+  it('eval prints BLEU and chrF2 with their signatures and writes the hypotheses', async () => {
+    const src = join(temp(), 'test.es');
+    const ref = join(temp(), 'test.en');
+    const hyp = join(temp(), 'test.hyp');
+    writeFileSync(src, `${sources.join('\n')}\n`);
+    writeFileSync(ref, `${sources.map(reverseTranslation).join('\n')}\n`);
+    const result = await runCli([
+      'eval',
+      '--model',
+      modelDir,
+      '--src',
+      src,
+      '--ref',
+      ref,
+      '--out',
+      hyp,
+      '--beam',
+      '2',
+      '--backend',
+      'wasm',
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    const [bleuLine, chrfLine] = result.stdout.trimEnd().split('\n');
+    expect(bleuLine).to.match(
+      /^BLEU\|nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:2\.4\.3 = \d+\.\d\d$/,
+    );
+    expect(chrfLine).to.match(
+      /^chrF2\|nrefs:1\|case:mixed\|eff:yes\|nc:6\|nw:0\|space:no\|version:2\.4\.3 = \d+\.\d\d$/,
+    );
+    expect(Number(bleuLine.split(' = ')[1])).to.be.greaterThan(50);
+    expect(readFileSync(hyp, 'utf8').split('\n')).to.have.length(sources.length + 1);
+  });
+
+  it('eval refuses misaligned files and an output that is an input', async () => {
+    const src = join(temp(), 'a.es');
+    const ref = join(temp(), 'a.en');
+    writeFileSync(src, 'uno\ndos\n');
+    writeFileSync(ref, 'one\n');
+    const misaligned = await runCli([
+      'eval',
+      '-m',
+      modelDir,
+      '--src',
+      src,
+      '--ref',
+      ref,
+      '--backend',
+      'wasm',
+    ]);
+    expect(misaligned.code).to.equal(1);
+    expect(misaligned.stderr).to.include('2 lines but the reference has 1');
+    writeFileSync(ref, 'one\ntwo\n');
+    const overwrite = await runCli([
+      'eval',
+      '-m',
+      modelDir,
+      '--src',
+      src,
+      '--ref',
+      ref,
+      '--out',
+      ref,
+      '--backend',
+      'wasm',
+    ]);
+    expect(overwrite.code).to.equal(1);
+    expect(overwrite.stderr).to.include('refusing to overwrite');
+    expect(readFileSync(ref, 'utf8')).to.equal('one\ntwo\n');
+  });
+
+  it('the evaluate stage scores the test split of a pipeline and stores the figures', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'train.tsv'), 'uno\tone\n');
+    writeFileSync(join(dir, 'test.es'), `${sources.join('\n')}\n`);
+    writeFileSync(join(dir, 'test.en'), `${sources.map(reverseTranslation).join('\n')}\n`);
+    const yaml = [
+      'stages:',
+      '  - read: { train: { tsv: train.tsv }, test: { source: test.es, target: test.en } }',
+      `  - loadModel: { path: ${JSON.stringify(modelDir)} }`,
+      '  - evaluate: { beam: 2, output: eval/test.hyp }',
+    ].join('\n');
+    const config = parseConfig(yaml, join(dir, 'eval.yaml'));
+    const logs: string[] = [];
+    const results = await runPipeline(config, { backend: 'wasm', log: (line) => logs.push(line) });
+    const figures = results.evaluate as {
+      bleu: number;
+      chrf: number;
+      sentences: number;
+      hypothesesFile: string;
+    };
+    expect(figures.sentences).to.equal(sources.length);
+    expect(figures.bleu).to.be.greaterThan(50);
+    expect(figures.chrf).to.be.greaterThan(50);
+    expect(existsSync(figures.hypothesesFile)).to.equal(true);
+    expect(logs.some((line) => line.startsWith('evaluate: BLEU|nrefs:1'))).to.equal(true);
+  });
+
+  it('the evaluate stage names a missing split', async () => {
+    const dir = temp();
+    writeFileSync(join(dir, 'train.tsv'), 'uno\tone\n');
+    const yaml = [
+      'stages:',
+      '  - read: { train: { tsv: train.tsv } }',
+      `  - loadModel: { path: ${JSON.stringify(modelDir)} }`,
+      '  - evaluate: { split: dev }',
+    ].join('\n');
+    try {
+      await runPipeline(parseConfig(yaml, join(dir, 'missing.yaml')), {
+        backend: 'wasm',
+        log: () => undefined,
+      });
+      expect.fail('expected an error');
+    } catch (error) {
+      expect((error as Error).message).to.include('no dev split');
+    }
+  });
+});
