@@ -2,11 +2,14 @@
 // vocabularies 8000), counted like the PyTorch peer's bench-train: a step is forward, loss,
 // backward, global-norm clip 5 and Adam (lr 1e-3); tokens/s = steps · 64 · 20 / seconds.
 // Flags: --backend NAME (default auto), --warmup N (3), --iters N (20), --batch-size, --src-len,
-// --tgt-len, --vocab, --profile (per-kernel totals of one step on stderr).
+// --tgt-len, --vocab, --workers N (2: data-parallel over a worker thread), --profile (per-kernel
+// totals of one step on stderr).
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveBackend, type BackendName } from '../model/backend.js';
 import { REF_SMALL } from '../model/config.js';
+import { DataParallelGradients } from '../model/dataParallel.js';
 import { Seq2Seq } from '../model/seq2seq.js';
 import { SeededRandom } from '../random.js';
 import { BOS_ID, EOS_ID, type Batch } from '../types.js';
@@ -22,6 +25,7 @@ const { values: flags } = parseArgs({
     'tgt-len': { type: 'string', default: '20' },
     vocab: { type: 'string', default: '8000' },
     profile: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
   },
 });
 const batchSize = Number(flags['batch-size']);
@@ -60,25 +64,46 @@ const variables = [...model.variables.values()];
 const rng = new SeededRandom(1);
 const batches = Array.from({ length: 4 }, () => syntheticBatch(rng));
 
-/** One training step; returns the loss tensor (read only at the end, so no per-step sync). */
-function trainStep(batch: Batch): tf.Scalar {
+const workers = Number(flags.workers);
+const parallel =
+  workers > 1
+    ? await DataParallelGradients.start(model, { backend: flags.backend as BackendName, seed: 1 })
+    : undefined;
+let stepSeed = 1;
+
+/** Global-norm clip to 5, then Adam; returns the loss (read only at the end: no per-step sync). */
+function applyClipped(value: tf.Scalar, grads: tf.NamedTensorMap): tf.Scalar {
   return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => model.loss(batch, { training: true }), variables);
     const list = Object.values(grads);
     const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
     const scale = tf.minimum(1, tf.div(5, tf.add(norm, 1e-6)));
     const clipped: Record<string, tf.Tensor> = {};
     for (const [name, grad] of Object.entries(grads)) clipped[name] = tf.mul(grad, scale);
     optimizer.applyGradients(clipped as Parameters<typeof optimizer.applyGradients>[0]);
+    tf.dispose(list);
     return value;
   });
 }
 
+/** One training step: forward, loss, backward (on `workers` threads), clip, Adam. */
+async function trainStep(batch: Batch): Promise<tf.Scalar> {
+  stepSeed++;
+  if (parallel) {
+    const { loss, grads } = await parallel.compute(batch, { training: true, seed: stepSeed });
+    return applyClipped(loss, grads);
+  }
+  const { value, grads } = tf.variableGrads(
+    () => model.loss(batch, { training: true, seed: stepSeed }),
+    variables,
+  );
+  return applyClipped(value, grads);
+}
+
 const warmup = Number(flags.warmup);
 const iters = Number(flags.iters);
-for (let i = 0; i < warmup; i++) trainStep(batches[i % batches.length]).dataSync();
+for (let i = 0; i < warmup; i++) (await trainStep(batches[i % batches.length])).dataSync();
 if (flags.profile) {
-  const info = await tf.profile(() => trainStep(batches[0]));
+  const info = await tf.profile(() => trainStep(batches[0]) as unknown as tf.TensorContainer);
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
     const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
@@ -94,17 +119,34 @@ if (flags.profile) {
   }
   process.stderr.write(`kernels: ${info.kernels.length}\n`);
 }
+/** Busy CPU seconds of the whole machine so far, from /proc/stat (all but idle and iowait). */
+function machineBusySeconds(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return (total - fields[3] - fields[4]) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
+const busyBefore = machineBusySeconds();
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 let last: tf.Scalar | undefined;
 for (let i = 0; i < iters; i++) {
   last?.dispose();
-  last = trainStep(batches[i % batches.length]);
+  last = await trainStep(batches[i % batches.length]);
 }
 const finalLoss = last ? last.dataSync()[0] : NaN;
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+const ownCores = (cpu.user + cpu.system) / 1e6 / seconds;
+const foreignCores = (machineBusySeconds() - busyBefore) / seconds - ownCores;
 printFigure({
   bench: 'train',
   backend: resolved.backend,
+  workers,
   model: 'ref-small',
   parameters: model.countParameters(),
   tokens_per_second: Math.round((iters * batchSize * tgtLen) / seconds),
@@ -115,4 +157,8 @@ printFigure({
   tgt_len: tgtLen,
   final_loss: Number(finalLoss.toFixed(4)),
   peak_rss_mb: peakRssMb(),
+  // CPU used by this process and by everything else during the timed steps, as the peer reports.
+  own_cores: Number(ownCores.toFixed(2)),
+  foreign_cores: Number(foreignCores.toFixed(2)),
 });
+await parallel?.dispose();

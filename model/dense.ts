@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
  * unbatched) matMul. The wasm backend runs only that form on XNNPACK's packed SIMD GEMM (the bias
  * fused in); a matMul with transposeA/transposeB — which tfjs' own matMul gradient uses — falls
  * to a scalar loop many times slower. So the gradient transposes explicitly:
- * dx = dy·wᵀ, dw = xᵀ·dy, dbias = Σ_rows dy.
+ * dx = dy·wᵀ, dw = xᵀ·dy, dbias = 1ᵀ·dy.
  * @param x [rows, inner]
  * @param w [inner, cols]
  * @param bias [cols], optional
@@ -31,7 +31,13 @@ export function matMul2d(
       (save as tf.GradSaveFunc)(toSave(a as tf.Tensor, b as tf.Tensor));
       return {
         value: tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c as tf.Tensor }),
-        gradFunc: (dy, saved) => [...gradients(dy as tf.Tensor2D, saved), tf.sum(dy as tf.Tensor, 0)],
+        gradFunc: (dy, saved) => {
+          const rows = (dy as tf.Tensor2D).shape[0];
+          // Σ_rows dy as ones[1, rows]·dy: an XNNPACK product instead of wasm's reduction over the
+          // outer axis, which transposes the whole [rows, cols] gradient first.
+          const biasGradient = tf.reshape(tf.matMul(tf.ones([1, rows]), dy as tf.Tensor2D), [-1]);
+          return [...gradients(dy as tf.Tensor2D, saved), biasGradient];
+        },
       };
     });
     return product(x, w, bias) as tf.Tensor2D;
