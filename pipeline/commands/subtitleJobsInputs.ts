@@ -116,7 +116,8 @@ export async function collectInputs(
     }
   }
   if (files.length === 0) {
-    throw new SubflowError('FILE_NOT_FOUND', `nothing to translate in ${args.join(', ') || '(no INPUT)'}`, {
+    const reasons = unusable.map((item) => item.error.message).join('; ');
+    throw new SubflowError('FILE_NOT_FOUND', `nothing to translate: ${reasons || 'no INPUT given'}`, {
       hint: 'give videos, subtitle files (.srt .vtt .ass .ssa) or folders holding them',
     });
   }
