@@ -2,7 +2,8 @@
 // bench-decode: batches of 32 random source sentences of length 20 (no EOS), exactly 30 output
 // steps with EOS disallowed and no early stop (so the work never depends on the weights), encoder
 // included; beam 5 and greedy. sentences/s = iters · 32 / seconds; target tokens/s counts output
-// tokens (sentences · 30), not beam rows.
+// tokens (sentences · 30), not beam rows. own_cores and sentences_per_cpu_second help judge runs on a
+// shared machine.
 // Flags: --backend NAME (default auto), --variant both|beam|greedy, --warmup N (1), --iters N (5),
 // --batch-size (32), --src-len (20), --steps (30), --beam (5), --vocab (8000).
 import * as tf from '@tensorflow/tfjs';
@@ -53,12 +54,15 @@ for (const variant of variants) {
   const decode = (sources: Int32Array[]) => search(model, sources, { beam, fixedSteps: steps });
   for (let i = 0; i < warmup; i++) decode(batches[i % batches.length]);
   const tensorsBefore = tf.memory().numTensors;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (const sources of batches) {
     const results = decode(sources);
     if (results.some(([best]) => best.tokens.length !== steps)) throw new Error('a hypothesis missed a step');
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const sentences = iters * batchSize;
   printFigure({
     bench: 'decode',
@@ -69,6 +73,10 @@ for (const variant of variants) {
     sentences_per_second: Number((sentences / seconds).toFixed(2)),
     target_tokens_per_second: Math.round((sentences * steps) / seconds),
     ms_per_batch: Math.round((1000 * seconds) / iters),
+    // CPU this process used per wall second: well below 1 means other work took the cores (the
+    // peer reports the same as own_cores), so the wall-clock figures are not trustworthy.
+    own_cores: Number((cpuSeconds / seconds).toFixed(2)),
+    sentences_per_cpu_second: Number((sentences / cpuSeconds).toFixed(2)),
     batches: iters,
     batch_size: batchSize,
     src_len: srcLen,

@@ -1,6 +1,6 @@
 import { SubflowError } from '../errors.js';
 import { search } from '../model/search.js';
-import type { Hypothesis, SearchOptions } from '../model/searchCommon.js';
+import { resolveSearchOptions, type Hypothesis, type SearchOptions } from '../model/searchCommon.js';
 import { UNK_ID, type Translation } from '../types.js';
 import type { TranslationModel } from './loadModel.js';
 import { withEos } from './tokenize.js';
@@ -53,6 +53,7 @@ export async function translateSentences(
   const batchSize = positiveInteger(options.batchSize ?? 64, 'batchSize');
   const maxTokens = positiveInteger(options.maxTokens ?? 4000, 'maxTokens');
   const maxSourceLength = positiveInteger(options.maxSourceLength ?? 250, 'maxSourceLength');
+  resolveSearchOptions(options); // refuse bad search options before any work, even for empty input
   const results: Translation[] = sentences.map((source) => emptyTranslation(source, options));
   const prepared: PreparedSource[] = [];
   sentences.forEach((text, index) => {
