@@ -82,6 +82,9 @@ async function activate(name: ConcreteBackend): Promise<string> {
  * wasm also registers the kernels it lacks for training (see `wasmKernels.ts`).
  */
 export async function resolveBackend(name: BackendName): Promise<ResolvedBackend> {
+  // Production mode: no debug checks, and no "install tfjs-node" banner on stderr, since the
+  // resolver already says in one line which backend runs and why.
+  tf.enableProdMode();
   if (name !== 'auto') {
     if (!AUTO_ORDER.includes(name)) {
       throw new SubflowError('BAD_ARGUMENT', `unknown backend "${String(name)}"`, {

@@ -5,6 +5,7 @@ import { registerTranslateTextCommand } from './commands/translateText.js';
 import { registerEvalCommand } from './commands/evaluate.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerTranslateSubtitlesCommand } from './commands/translateSubtitles.js';
+import { registerExportModelCommand } from './commands/exportModel.js';
 
 /** Adds every subcommand to the program; each lives in pipeline/commands/NAME.ts. */
 export function registerCommands(program: Command): void {
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerEvalCommand(program);
   registerInspectCommand(program);
   registerTranslateSubtitlesCommand(program);
+  registerExportModelCommand(program);
 }
