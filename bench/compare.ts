@@ -2,8 +2,8 @@
 // (`../shared/peers/nmt_peer.py bench-train`, same shape: ref-small, 64 × 20 → 20, vocab 8000)
 // one after the other, each in a fresh process, and prints one JSON line per run with the peer's
 // figure and the ratio, then one line with the medians. Flags: --runs N (default 1), --backend
-// NAME (passed to bench/train.ts), --iters N (timed steps of both). The machine is shared:
-// look at own_cores / foreign_cores of both sides before trusting a ratio.
+// NAME and --workers N (passed to bench/train.ts), --iters N (timed steps of both). The machine
+// is shared: look at own_cores / foreign_cores of both sides before trusting a ratio.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,7 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '1' },
     backend: { type: 'string', default: 'auto' },
     iters: { type: 'string', default: '20' },
+    workers: { type: 'string', default: '1' },
   },
 });
 
@@ -54,7 +55,10 @@ for (let run = 0; run < Number(flags.runs); run++) {
   const peer = lastJsonLine(python, ['nmt_peer.py', 'bench-train', '--iters', flags.iters], peerDir);
   const own = lastJsonLine(
     process.execPath,
-    ['--import', 'tsx', join(benchDir, 'train.ts'), '--backend', flags.backend, '--iters', flags.iters],
+    [
+      ...['--import', 'tsx', join(benchDir, 'train.ts')],
+      ...['--backend', flags.backend, '--iters', flags.iters, '--workers', flags.workers],
+    ],
     join(benchDir, '..'),
   );
   const peerTokens = Number(peer.train_tokens_per_sec);

@@ -89,7 +89,8 @@ function lstmCellGrad(backendName: JsKernelBackend) {
           dPrev[sRow + j] = ds[sRow + j];
           dPrev[cOffset + sRow + j] = ds[cOffset + sRow + j];
         }
-        continue; // dz stays 0
+        dz.fill(0, zRow, zRow + 4 * units);
+        continue;
       }
       for (let j = 0; j < units; j++) {
         const i = sigmoid(xp[zRow + j] + hu[zRow + j]);
@@ -105,8 +106,9 @@ function lstmCellGrad(backendName: JsKernelBackend) {
         dz[zRow + 2 * units + j] = dh * tanhC * o * (1 - o);
         dz[zRow + 3 * units + j] = dc * i * (1 - g * g);
         dPrev[cOffset + sRow + j] = dc * f;
-        // dPrev h stays 0: h enters the step only through `recurrent` (h·U), whose gradient the
-        // caller propagates with a matMul.
+        // h enters the step only through `recurrent` (h·U), whose gradient the caller
+        // propagates with a matMul.
+        dPrev[sRow + j] = 0;
       }
     }
     return io.result(infos);
@@ -142,8 +144,13 @@ function smoothedXent(backendName: JsKernelBackend) {
     const uniform = smoothing / vocab;
     for (let n = 0; n < tokens; n++) {
       const weight = w[n];
-      if (weight === 0) continue; // PAD: no loss, zero gradient
       const row = n * vocab;
+      if (weight === 0) {
+        // PAD: no loss, zero gradient
+        loss[n] = 0;
+        grad.fill(0, row, row + vocab);
+        continue;
+      }
       let maxIndex = 0;
       let sum = 0;
       for (let k = 0; k < vocab; k++) {
@@ -194,6 +201,18 @@ function unpack(backendName: JsKernelBackend) {
   };
 }
 
+/**
+ * Identity that shares the input's memory (reference-counted), as the cpu backend's does.
+ * tfjs-backend-wasm's copies the whole tensor, and tfjs clones every tensor a gradient saves
+ * (each matMul's weights included), so on wasm the copies cost ≈10 % of a training step.
+ * Sharing is safe because tfjs tensors are immutable (Variable.assign swaps the data id).
+ */
+function sharedIdentity({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const { x } = inputs as { x: tf.TensorInfo };
+  (backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }[] = [
   { name: 'SubflowLstmCell', make: lstmCell },
   { name: 'SubflowLstmCellGrad', make: lstmCellGrad },
@@ -204,7 +223,8 @@ const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }
 export const FUSED_KERNELS: readonly string[] = FUSED.map((k) => k.name);
 
 /**
- * Registers the fused kernels for wasm and cpu, and replaces wasm's Unpack. Idempotent. Safe to
+ * Registers the fused kernels for wasm and cpu, and replaces wasm's Unpack and Identity with
+ * faster equivalents. Idempotent. Safe to
  * call before the wasm backend is loaded: registration only records the functions.
  */
 export function registerFusedKernels(): void {
@@ -215,13 +235,18 @@ export function registerFusedKernels(): void {
       }
     }
   }
-  const existing = tf.getKernel('Unpack', 'wasm');
-  if (existing?.kernelFunc.name !== 'subflowUnpack') {
-    if (existing) tf.unregisterKernel('Unpack', 'wasm');
-    const kernelFunc = unpack('wasm');
-    Object.defineProperty(kernelFunc, 'name', { value: 'subflowUnpack' });
-    tf.registerKernel({ kernelName: 'Unpack', backendName: 'wasm', kernelFunc });
-  }
+  replaceWasmKernel('Unpack', unpack('wasm'));
+  replaceWasmKernel('Identity', sharedIdentity as tf.KernelFunc);
+}
+
+/** Registers `kernelFunc` for wasm in place of tfjs' own, once. */
+function replaceWasmKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  const marker = `subflow${kernelName}`;
+  const existing = tf.getKernel(kernelName, 'wasm');
+  if (existing?.kernelFunc.name === marker) return;
+  if (existing) tf.unregisterKernel(kernelName, 'wasm');
+  Object.defineProperty(kernelFunc, 'name', { value: marker });
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
 }
 
 let fusedEnabled = true;

@@ -23,7 +23,7 @@ export class KernelIo {
     private readonly backendName: JsKernelBackend,
   ) {}
 
-  /** Allocates the outputs (zero-filled) and returns views of them and of the inputs, in order. */
+  /** Allocates the outputs (contents undefined on wasm, zeros on cpu) and returns views of them and of the inputs, in order. */
   views(
     inputs: tf.TensorInfo[],
     outputs: { shape: number[]; dtype: tf.DataType }[],
@@ -31,8 +31,9 @@ export class KernelIo {
     if (this.backendName === 'wasm') {
       const wasm = this.backend as BackendWasm;
       const infos = outputs.map((o) => wasm.makeOutput(o.shape, o.dtype));
+      // Not zero-filled: every kernel writes each output element (a fill of a 10M-element
+      // gradient costs as much as the kernel's own pass).
       const outputViews = infos.map((info) => wasm.typedArrayFromHeap(info));
-      for (const view of outputViews) view.fill(0);
       return { inputs: inputs.map((i) => wasm.typedArrayFromHeap(i)), outputs: outputViews, infos };
     }
     const cpu = this.backend as CpuBackendLike;
