@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
-import { concatMap, from, lastValueFrom, defaultIfEmpty, takeUntil, fromEvent } from 'rxjs';
+import { concatMap, defaultIfEmpty, from, fromEvent, lastValueFrom, takeUntil, type Observable } from 'rxjs';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../operators/loadModel.js';
@@ -70,9 +70,7 @@ async function translateLines(
   input: string | undefined,
   output: TextOutput | undefined,
   signal: AbortSignal,
-  pipeline: (
-    lines: ReturnType<typeof from<AsyncIterable<string>>>,
-  ) => ReturnType<ReturnType<typeof translate>>,
+  pipeline: (lines: Observable<string>) => Observable<Translation>,
 ): Promise<number> {
   const stream = input ? createReadStream(input, 'utf8') : process.stdin;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
