@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { SubflowError } from '../../errors.js';
 import type { UnitTranslator } from '../../operators/translateCues.js';
 import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../../subtitles/cue.js';
@@ -17,6 +17,9 @@ import type { InputFile, OutputPaths } from './subtitleJobsInputs.js';
  * One file of `subflow translate`: read (or probe and extract) → translate → write → mux.
  * Each step's wall time is kept, so the CLI summary and bench/subtitles.ts can say where time went.
  */
+
+/** Containers a translated track can be added to (see subtitles/mediaPlans.ts). */
+const MUXABLE_EXTENSIONS: ReadonlySet<string> = new Set(['.mkv', '.mka', '.webm', '.mp4', '.m4v', '.mov']);
 
 /** What the user asked for, for every file of a run. */
 export interface SubtitleJobOptions {
@@ -175,6 +178,17 @@ async function muxTranslation(
   context: SubtitleJobContext,
 ): Promise<string> {
   const { options } = context;
+  const extension = extname(input.path).toLowerCase();
+  if (!MUXABLE_EXTENSIONS.has(extension)) {
+    throw new SubflowError(
+      'BAD_ARGUMENT',
+      `${input.path}: a ${extension || 'extension-less'} file cannot carry a text subtitle track, so no muxed copy was made (the subtitle file was written)`,
+      {
+        file: input.path,
+        hint: 'remux the video to MKV first (ffmpeg -i in.avi -map 0 -c copy in.mkv) and translate that with --mux',
+      },
+    );
+  }
   // muxSubtitleTrack refuses its own input; the other inputs of the run are protected here.
   const clash = context.inputs.find((other) => resolve(other) === resolve(output));
   if (clash !== undefined) {

@@ -109,6 +109,16 @@ describe('subflow translate', function () {
     expect(sha256(video)).to.equal(before);
   });
 
+  it('writes the subtitle file but reports a video whose container cannot take the track', async () => {
+    const work = folder();
+    const video = join(work, 'movie.avi'); // Matroska bytes under an AVI name: extraction works, muxing cannot
+    copyFileSync(fixtures.mkv, video);
+    const result = await cli(video, '--mux');
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/movie\.avi: a \.avi file cannot carry a text subtitle track/);
+    expect(readdirSync(work).sort()).to.deep.equal(['movie.avi', 'movie.eng.srt']);
+  });
+
   it('writes into --out with the chosen format and keeps sub-folders of a searched folder', async () => {
     const work = folder();
     mkdirSync(join(work, 'in', 'season1'), { recursive: true });
