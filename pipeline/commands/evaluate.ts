@@ -7,6 +7,7 @@ import { translateSentences, type TranslateOptions } from '../../operators/trans
 import { corpusBleu } from '../../text/bleu.js';
 import { corpusChrf } from '../../text/chrf.js';
 import { readLines } from '../../text/lines.js';
+import { resolveModelDir } from '../defaultModel.js';
 import { withInterrupt } from '../interrupt.js';
 import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
 import { openTextOutput } from './textOutput.js';
@@ -69,7 +70,7 @@ export function formatScores(result: EvaluationResult): string[] {
 }
 
 interface EvalFlags extends DecodingFlags {
-  model: string;
+  model?: string;
   src: string;
   ref: string;
   out?: string;
@@ -87,7 +88,7 @@ export function registerEvalCommand(program: Command): void {
   const command = program
     .command('eval')
     .description('translate a test set and print BLEU and chrF2 (sacreBLEU-compatible) with signatures')
-    .requiredOption('-m, --model <dir>', 'checkpoint folder')
+    .option('-m, --model <dir>', 'checkpoint folder; default: the bundled models/bible-es-en')
     .requiredOption('--src <file>', 'source sentences, one per line (.gz allowed)')
     .requiredOption('--ref <file>', 'reference translations, line-aligned with --src (.gz allowed)')
     .option('-o, --out <file>', 'also write the hypotheses here (via a temp file)')
@@ -96,7 +97,9 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
     .action(async (flags: EvalFlags) => {
       const [sources, references] = await Promise.all([readAll(flags.src), readAll(flags.ref)]);
-      const translationModel = await loadModel(flags.model, { backend: flags.backend as BackendName });
+      const translationModel = await loadModel(resolveModelDir(flags.model), {
+        backend: flags.backend as BackendName,
+      });
       process.stderr.write(`eval: ${translationModel.backend.reason}; ${sources.length} sentences\n`);
       const output = flags.out ? await openTextOutput(flags.out, [flags.src, flags.ref]) : undefined;
       try {

@@ -8,12 +8,13 @@ import { loadModel } from '../../operators/loadModel.js';
 import { translate } from '../../operators/translate.js';
 import { assertReadableFile } from '../../text/lines.js';
 import type { Translation } from '../../types.js';
+import { resolveModelDir } from '../defaultModel.js';
 import { withInterrupt } from '../interrupt.js';
 import { openTextOutput, type TextOutput } from './textOutput.js';
 import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
 
 interface TranslateTextFlags extends DecodingFlags {
-  model: string;
+  model?: string;
   input?: string;
   output?: string;
 }
@@ -27,9 +28,9 @@ export function registerTranslateTextCommand(program: Command): void {
   const command = program
     .command('translate-text')
     .description('translate text line by line with a trained model (stdin → stdout, or files)')
-    .requiredOption(
+    .option(
       '-m, --model <dir>',
-      'checkpoint folder (model.json, weights.bin, source.model, target.model)',
+      'checkpoint folder (model.json, weights.bin, source.model, target.model); default: the bundled models/bible-es-en',
     )
     .option('-i, --input <file>', 'text to translate, one sentence per line (default: stdin)')
     .option('-o, --output <file>', 'where to write translations (default: stdout); written via a temp file');
@@ -37,7 +38,9 @@ export function registerTranslateTextCommand(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
     .action(async (flags: TranslateTextFlags) => {
       if (flags.input) await assertReadableFile(flags.input);
-      const translationModel = await loadModel(flags.model, { backend: flags.backend as BackendName });
+      const translationModel = await loadModel(resolveModelDir(flags.model), {
+        backend: flags.backend as BackendName,
+      });
       process.stderr.write(`translate-text: ${translationModel.backend.reason}\n`);
       const options = searchOptionsOf(flags);
       const output = flags.output
