@@ -56,7 +56,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const backend =
     (options.backend ?? 'auto') === 'current'
       ? { name: tf.getBackend(), reason: 'backend kept as it was' }
-      : await resolveBackend(options.backend as BackendName).then((r) => ({
+      : await resolveBackend((options.backend ?? 'auto') as BackendName).then((r) => ({
           name: r.backend,
           reason: r.reason,
         }));
