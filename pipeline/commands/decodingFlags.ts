@@ -18,7 +18,8 @@ export interface DecodingFlags {
   backend: string;
 }
 
-function integer(min: number) {
+/** Commander parser for an integer flag of at least `min`. */
+export function integer(min: number) {
   return (value: string): number => {
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < min)
@@ -27,7 +28,8 @@ function integer(min: number) {
   };
 }
 
-function nonNegative(value: string): number {
+/** Commander parser for a number flag ≥ 0. */
+export function nonNegative(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError('expected a number ≥ 0');
   return parsed;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../operators/loadModel.js';
@@ -9,7 +9,7 @@ import { checkEncodingName } from '../../subtitles/encoding.js';
 import { iso6392Codes, toIso6392 } from '../../subtitles/mediaLanguages.js';
 import { resolveModelDir } from '../defaultModel.js';
 import { withInterrupt } from '../interrupt.js';
-import { backendChoices } from './decodingFlags.js';
+import { backendChoices, integer, nonNegative } from './decodingFlags.js';
 import { formatSummary, planRun, runSubtitleJobs, type SubtitleRunSummary } from './subtitleJobs.js';
 import type { SubtitleJobOptions } from './subtitleJobsFile.js';
 import { outIsFile } from './subtitleJobsInputs.js';
@@ -44,21 +44,6 @@ export interface TranslateSubtitlesIo {
   /** Draw a live progress bar on stderr. */
   interactive: boolean;
   signal?: AbortSignal;
-}
-
-function integer(min: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min)
-      throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
-    return parsed;
-  };
-}
-
-function nonNegative(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError('expected a number ≥ 0');
-  return parsed;
 }
 
 /** Checks the language and encoding flags before any model is loaded; returns the job options. */

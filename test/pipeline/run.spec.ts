@@ -2,28 +2,10 @@ import { expect } from 'chai';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../pipeline/program.js';
+import { runCli } from '../helpers/runCli.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
 const toy = fileURLToPath(new URL('../../corpora/toy/', import.meta.url));
-
-/** Runs the CLI in-process and captures what it writes. */
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
 
 describe('subflow run', () => {
   const dir = useTempDir();
