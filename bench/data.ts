@@ -42,10 +42,13 @@ async function writeGenerated(dir: string, lines: number): Promise<{ source: str
   const en = createWriteStream(target);
   for (let i = 0; i < lines; i++) {
     // Numbered so dedupe keeps them: the worst case for its memory.
-    const okEs = es.write(`el hombre número ${i} caminó por el camino hacia la ciudad\n`);
-    const okEn = en.write(`the man number ${i} walked along the road to the city\n`);
-    if (!okEs) await new Promise<void>((r) => es.once('drain', () => r()));
-    if (!okEn) await new Promise<void>((r) => en.once('drain', () => r()));
+    es.write(`el hombre número ${i} caminó por el camino hacia la ciudad\n`);
+    en.write(`the man number ${i} walked along the road to the city\n`);
+    // Check each stream only now: one may drain while we wait for the other.
+    for (const stream of [es, en]) {
+      if (stream.writableNeedDrain)
+        await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    }
   }
   await Promise.all([
     new Promise<void>((r) => es.end(() => r())),
