@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { parseConfig } from '../../pipeline/config.js';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, parseConfig } from '../../pipeline/config.js';
 import { checkStageOrder } from '../../pipeline/runner.js';
 import { SubflowError } from '../../errors.js';
 import '../../pipeline/stages/index.js';
@@ -66,5 +68,12 @@ describe('pipeline config', () => {
   it('reports YAML syntax errors with the line', () => {
     const error = configErrorOf('stages:\n  - read: { train: [\n');
     expect(error.message).to.match(/^my\.yaml:\d+: not valid YAML/);
+  });
+
+  it('accepts every config shipped in config/', async () => {
+    const dir = fileURLToPath(new URL('../../config/', import.meta.url));
+    const files = readdirSync(dir).filter((name) => name.endsWith('.yaml'));
+    expect(files).to.include.members(['bible-es-en.yaml', 'bible-es-en-small.yaml', 'toy.yaml']);
+    for (const name of files) checkStageOrder(await loadConfig(dir + name));
   });
 });
