@@ -2,23 +2,14 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { isSubflowError, SubflowError } from '../../errors.js';
+import { isSubflowError } from '../../errors.js';
 import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';
 import { writeSubtitleFile } from '../../subtitles/writeSubtitleFile.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { FIXTURE_DIR } from './fixtures.js';
+import { rejection } from '../helpers/rejection.js';
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-async function rejection(promise: Promise<unknown>): Promise<SubflowError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SubflowError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('readSubtitleFile / writeSubtitleFile', () => {
   const dir = useTempDir();

@@ -1,22 +1,13 @@
 import { expect } from 'chai';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSubflowError, SubflowError } from '../../errors.js';
+import { isSubflowError } from '../../errors.js';
 import { parseSentencePieceModel } from '../../text/sentencepieceModel.js';
 import { trainSentencePiece } from '../../text/sentencepieceTrainer.js';
 import { Tokenizer } from '../../text/tokenizer.js';
 import { UNK_ID } from '../../types.js';
 import { spanishSentences, tempFolder, writeLines } from './tinyCorpus.js';
-
-async function rejection(promise: Promise<unknown>): Promise<SubflowError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SubflowError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../helpers/rejection.js';
 
 describe('text/sentencepieceTrainer', function () {
   this.timeout(30_000);
