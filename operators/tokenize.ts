@@ -2,8 +2,8 @@ import { map, type OperatorFunction } from 'rxjs';
 import type { Tokenizer } from '../text/tokenizer.js';
 import { EOS_ID, type EncodedPair, type SentencePair } from '../types.js';
 
-/** What `tokenize` needs from a tokenizer: text in, ids out (no BOS/EOS). */
-export type TextEncoder = Pick<Tokenizer, 'encode'>;
+/** What `tokenize` needs from a tokenizer: text in, ids out (no BOS/EOS). Not named TextEncoder, which is a global. */
+export type SentenceEncoder = Pick<Tokenizer, 'encode'>;
 
 /**
  * Turns sentence pairs into id sequences, each side ending with EOS (the model's stop signal).
@@ -13,8 +13,8 @@ export type TextEncoder = Pick<Tokenizer, 'encode'>;
  * from(pairs).pipe(tokenize(spanish, english), bucketBatch({ maxTokens: 2000 }))
  */
 export function tokenize(
-  sourceTokenizer: TextEncoder,
-  targetTokenizer: TextEncoder = sourceTokenizer,
+  sourceTokenizer: SentenceEncoder,
+  targetTokenizer: SentenceEncoder = sourceTokenizer,
 ): OperatorFunction<SentencePair, EncodedPair> {
   return map((pair) => ({
     src: withEos(sourceTokenizer.encode(pair.src)),
