@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
+import { registerBlasKernels } from './blasKernels.js';
 import { registerFusedKernels } from './fusedKernels.js';
 import { registerWasmTrainingKernels } from './wasmKernels.js';
 
@@ -46,6 +47,7 @@ async function importOptional(specifier: string): Promise<unknown> {
 
 /** Loads and activates one backend; throws the loading error unchanged. Returns a note or ''. */
 async function activate(name: ConcreteBackend): Promise<string> {
+  let blasNote = '';
   switch (name) {
     case 'tensorflow-gpu':
       // tfjs-node-gpu registers itself as backend 'tensorflow' when imported.
@@ -58,9 +60,11 @@ async function activate(name: ConcreteBackend): Promise<string> {
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmTrainingKernels();
       registerFusedKernels();
+      blasNote = describeBlas();
       break;
     case 'cpu':
       registerFusedKernels();
+      blasNote = describeBlas();
       break;
   }
   const tfName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
@@ -70,9 +74,17 @@ async function activate(name: ConcreteBackend): Promise<string> {
   if (name === 'wasm' && !tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')) {
     // Under Node the threaded wasm build cannot start its workers (they load from a blob: URL),
     // so tfjs falls back to the single-threaded SIMD build.
-    return ', single-threaded under Node';
+    return `, single-threaded under Node${blasNote}`;
   }
-  return '';
+  return blasNote;
+}
+
+/** ", matmuls on OpenBLAS 0.3.21, 2 threads" or why they are not. */
+function describeBlas(): string {
+  const blas = registerBlasKernels();
+  return blas.available
+    ? `, matmuls on ${blas.description}`
+    : `, matmuls without OpenBLAS (${blas.description})`;
 }
 
 /**

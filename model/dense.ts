@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { blasKernelsActive } from './blasKernels.js';
 
 /**
  * x·w (+ bias) for 2-D operands, with every forward and backward product a plain (untransposed,
  * unbatched) matMul. The wasm backend runs only that form on XNNPACK's packed SIMD GEMM (the bias
  * fused in); a matMul with transposeA/transposeB — which tfjs' own matMul gradient uses — falls
  * to a scalar loop many times slower. So the gradient transposes explicitly:
- * dx = dy·wᵀ, dw = xᵀ·dy, dbias = 1ᵀ·dy.
+ * dx = dy·wᵀ, dw = xᵀ·dy, dbias = 1ᵀ·dy. With the OpenBLAS kernels (blasKernels.ts) a transposed
+ * operand costs nothing, so the explicit transposes are skipped there.
  * @param x [rows, inner]
  * @param w [inner, cols]
  * @param bias [cols], optional
@@ -22,10 +24,16 @@ export function matMul2d(
   // Tensors a gradient needs must go through save(): that keeps them alive past the tidy that
   // created them, until the backward pass has run.
   const toSave = (a: tf.Tensor, b: tf.Tensor): tf.Tensor[] => (wTransposed ? [a, b, wTransposed] : [a, b]);
-  const gradients = (dy: tf.Tensor2D, saved: tf.Tensor[]): tf.Tensor[] => [
-    tf.matMul(dy, (saved[2] as tf.Tensor2D | undefined) ?? tf.transpose(saved[1] as tf.Tensor2D)),
-    tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy),
-  ];
+  const gradients = (dy: tf.Tensor2D, saved: tf.Tensor[]): tf.Tensor[] =>
+    blasKernelsActive()
+      ? [
+          tf.matMul(dy, saved[1] as tf.Tensor2D, false, true),
+          tf.matMul(saved[0] as tf.Tensor2D, dy, true, false),
+        ]
+      : [
+          tf.matMul(dy, (saved[2] as tf.Tensor2D | undefined) ?? tf.transpose(saved[1] as tf.Tensor2D)),
+          tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy),
+        ];
   if (bias) {
     const product = tf.customGrad((a, b, c, save) => {
       (save as tf.GradSaveFunc)(toSave(a as tf.Tensor, b as tf.Tensor));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { blasKernelsActive } from './blasKernels.js';
 import { matMul2d } from './dense.js';
 import { fusedKernelsActive } from './fusedKernels.js';
 import { unstack } from './ops.js';
@@ -103,7 +104,8 @@ export function runLstm(
   const time = inputs.shape[1];
   // Time-major so that each step's slice is one contiguous block.
   const projections = unstack<tf.Tensor2D>(tf.transpose(projectInputs(inputs, weights), [1, 0, 2]));
-  const recurrentTransposed = tf.transpose(weights.recurrent);
+  // Only the plain wasm kernels need Uᵀ materialised for the backward pass (see dense.ts).
+  const recurrentTransposed = blasKernelsActive() ? undefined : tf.transpose(weights.recurrent);
   const outputs: tf.Tensor2D[] = new Array<tf.Tensor2D>(time);
   const order = Array.from({ length: time }, (_, step) => (options.reverse ? time - 1 - step : step));
   if (fusedKernelsActive()) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what subflow needs beyond npm: ffmpeg/ffprobe (subtitle extraction and muxing)
-# and spm_train (SentencePiece training), then the npm dependencies.
+# Installs what subflow needs beyond npm: ffmpeg/ffprobe (subtitle extraction and muxing),
+# spm_train (SentencePiece training), OpenBLAS and a C toolchain (the optional native matmul
+# addon in native/, which `npm ci` builds), then the npm dependencies.
 # Usage: scripts/setup.sh [--system-only] [--with-corpus-tools]
 #   --system-only        install system tools, skip `npm ci`
 #   --with-corpus-tools  also install the SWORD modules used to rebuild corpora/bible-es-en
@@ -23,6 +24,11 @@ need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v spm_train >/dev/null 2>&1 || need+=(sentencepiece)
+# OpenBLAS runs the matmuls on every core (native/); without it subflow still works, slower.
+ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' || need+=(libopenblas0)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 if [ "$corpus_tools" = 1 ]; then
   command -v mod2imp >/dev/null 2>&1 || need+=(libsword-utils)
   [ -d /usr/share/sword/modules/texts/ztext/sparv ] || need+=(sword-text-sparv)
@@ -45,11 +51,12 @@ if [ "${#need[@]}" -gt 0 ]; then
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
     echo "setup: missing ${need[*]} and this is not a Debian/Ubuntu system (no apt-get)." >&2
-    echo "setup: install ffmpeg (with ffprobe) and SentencePiece's spm_train with your package manager, then rerun." >&2
+    echo "setup: install ffmpeg (with ffprobe), SentencePiece's spm_train, OpenBLAS, g++, make and python3" >&2
+    echo "setup: with your package manager, then rerun." >&2
     exit 1
   fi
 else
-  echo "setup: ffmpeg, ffprobe and spm_train are present" >&2
+  echo "setup: ffmpeg, ffprobe, spm_train, OpenBLAS and a C toolchain are present" >&2
 fi
 
 if [ "$run_npm" = 1 ]; then

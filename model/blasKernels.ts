@@ -1,0 +1,223 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { KernelIo, type JsKernelBackend } from './kernelIo.js';
+
+/**
+ * Matrix products on the machine's OpenBLAS for the wasm and cpu backends. tfjs runs wasm
+ * single-threaded under Node (about 27 GFLOPS through XNNPACK, and a scalar loop for transposed
+ * operands); OpenBLAS uses every core (about 130–180 GFLOPS on the 2-core reference machine). The
+ * optional addon `subflow-native` (native/, built by `npm ci` when a C compiler is present) calls
+ * `cblas_sgemm` on typed-array views of the tensors' memory, so nothing is copied.
+ *
+ * `BatchMatMul` and `_FusedMatMul` are replaced for wasm and cpu; shapes the addon does not cover
+ * (general batch broadcasting, non-float32, activations other than linear/relu/sigmoid, a bias
+ * that is not a vector over the columns) go to the backend's own kernel.
+ */
+
+/** The addon's interface (native/src/subflow_native.c). */
+interface NativeAddon {
+  gemm(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    aBatchStride: number,
+    bBatchStride: number,
+    bias: Float32Array | null,
+    activation: number,
+  ): void;
+  info(): { available: boolean; error: string; threads: number; config: string };
+  setThreads(threads: number): void;
+}
+
+/** Whether OpenBLAS matmuls can run here, and a few words on why not or on what runs. */
+export interface BlasStatus {
+  available: boolean;
+  /** e.g. "OpenBLAS 0.3.21, 2 threads" or "addon subflow-native not built (…)". */
+  description: string;
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, sigmoid: 2 };
+const KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul'] as const;
+const MARKER = 'subflowBlas';
+
+let addon: NativeAddon | undefined;
+let status: BlasStatus | undefined;
+
+/**
+ * Loads the addon once. `SUBFLOW_BLAS=off` (or 0/false) turns it off, for A/B runs and for ruling
+ * it out when debugging.
+ */
+export function blasStatus(): BlasStatus {
+  if (status) return status;
+  const setting = (process.env.SUBFLOW_BLAS ?? '').toLowerCase();
+  if (['off', '0', 'false', 'no'].includes(setting)) {
+    status = { available: false, description: 'OpenBLAS off (SUBFLOW_BLAS=off)' };
+    return status;
+  }
+  try {
+    const loaded = createRequire(import.meta.url)('subflow-native') as NativeAddon;
+    const info = loaded.info();
+    if (!info.available) {
+      status = { available: false, description: `no OpenBLAS: ${info.error}; install libopenblas0` };
+    } else {
+      addon = loaded;
+      const version = /OpenBLAS [\d.]+/.exec(info.config)?.[0] ?? 'OpenBLAS';
+      status = { available: true, description: `${version}, ${info.threads} threads` };
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why =
+      code === 'MODULE_NOT_FOUND'
+        ? 'addon subflow-native not built; install a C compiler (g++ make python3) and rerun npm ci'
+        : `addon subflow-native failed to load: ${(error as Error).message.split('\n')[0]}`;
+    status = { available: false, description: why };
+  }
+  return status;
+}
+
+/** Where a gemm's operands are and how the batch dimension steps through them. */
+interface GemmPlan {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  aStride: number;
+  bStride: number;
+  outShape: number[];
+}
+
+const product = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
+
+/**
+ * Batch layout of `op(a)·op(b)` for operands of rank ≥ 2, or undefined when the batch dimensions
+ * need general broadcasting (then the backend's own kernel runs).
+ */
+export function planGemm(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): GemmPlan | undefined {
+  if (aShape.length < 2 || bShape.length < 2) return undefined;
+  const [aRows, aCols] = aShape.slice(-2);
+  const [bRows, bCols] = bShape.slice(-2);
+  const m = transposeA ? aCols : aRows;
+  const k = transposeA ? aRows : aCols;
+  const n = transposeB ? bRows : bCols;
+  if ((transposeB ? bCols : bRows) !== k) return undefined;
+  const aBatch = aShape.slice(0, -2);
+  const bBatch = bShape.slice(0, -2);
+  const aCount = product(aBatch);
+  const bCount = product(bBatch);
+  let outBatch: readonly number[];
+  if (aCount === bCount && (aBatch.length === 0 || bBatch.length === 0 || sameDims(aBatch, bBatch)))
+    outBatch = aBatch.length >= bBatch.length ? aBatch : bBatch;
+  else if (aCount === 1 && aBatch.length <= bBatch.length) outBatch = bBatch;
+  else if (bCount === 1 && bBatch.length <= aBatch.length) outBatch = aBatch;
+  else return undefined;
+  return {
+    batch: product(outBatch),
+    m,
+    n,
+    k,
+    aStride: aCount === 1 ? 0 : m * k,
+    bStride: bCount === 1 ? 0 : k * n,
+    outShape: [...outBatch, m, n],
+  };
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+function gemmKernel(backendName: JsKernelBackend, fallback: tf.KernelFunc, fused: boolean): tf.KernelFunc {
+  const kernel = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
+    const activation = ACTIVATIONS[attrs.activation ?? 'linear'];
+    const plan = planGemm(a!.shape, b!.shape, attrs.transposeA, attrs.transposeB);
+    const usable =
+      addon !== undefined &&
+      plan !== undefined &&
+      a!.dtype === 'float32' &&
+      b!.dtype === 'float32' &&
+      activation !== undefined &&
+      preluActivationWeights == null &&
+      (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === plan.n));
+    if (!usable || !plan) return fallback(args);
+    const io = new KernelIo(args.backend, backendName);
+    const tensors = bias ? [a!, b!, bias] : [a!, b!];
+    const { inputs, outputs, infos } = io.views(tensors, [{ shape: plan.outShape, dtype: 'float32' }]);
+    addon!.gemm(
+      inputs[0] as Float32Array,
+      inputs[1] as Float32Array,
+      outputs[0] as Float32Array,
+      plan.batch,
+      plan.m,
+      plan.n,
+      plan.k,
+      attrs.transposeA,
+      attrs.transposeB,
+      plan.aStride,
+      plan.bStride,
+      fused && bias ? (inputs[2] as Float32Array) : null,
+      activation,
+    );
+    return io.result(infos)[0];
+  };
+  Object.defineProperty(kernel, 'name', { value: MARKER });
+  return kernel;
+}
+
+/** The backends' own kernels, kept to run the cases the addon does not cover and to restore. */
+const originals = new Map<string, tf.KernelConfig>();
+
+/**
+ * Puts the OpenBLAS matmul kernels in place of `BatchMatMul`/`_FusedMatMul` on wasm and cpu when
+ * the addon loads (see `blasStatus`). Idempotent. Call before `tf.setBackend`, so the replaced
+ * kernels' set-up still runs when the backend starts.
+ * @returns the status, for the backend resolver's one-line report
+ */
+export function registerBlasKernels(): BlasStatus {
+  const current = blasStatus();
+  if (!current.available) return current;
+  for (const backendName of ['wasm', 'cpu'] as const) {
+    for (const kernelName of KERNEL_NAMES) {
+      const existing = tf.getKernel(kernelName, backendName);
+      if (existing === undefined || existing.kernelFunc.name === MARKER) continue;
+      originals.set(`${kernelName}/${backendName}`, existing);
+      tf.unregisterKernel(kernelName, backendName);
+      tf.registerKernel({
+        kernelName,
+        backendName,
+        setupFunc: existing.setupFunc,
+        disposeFunc: existing.disposeFunc,
+        kernelFunc: gemmKernel(backendName, existing.kernelFunc, kernelName === '_FusedMatMul'),
+      });
+    }
+  }
+  return current;
+}
+
+/** Restores the backends' own matmul kernels; for tests that compare both paths. */
+export function unregisterBlasKernels(): void {
+  for (const [key, config] of originals) {
+    const [kernelName, backendName] = key.split('/');
+    tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel(config);
+  }
+  originals.clear();
+}
+
+/** True when the active backend's matmuls run on OpenBLAS (transposed operands then cost nothing extra). */
+export function blasKernelsActive(): boolean {
+  return tf.getKernel('BatchMatMul', tf.getBackend())?.kernelFunc.name === MARKER;
+}
