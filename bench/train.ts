@@ -1,6 +1,7 @@
 // Training speed of ref-small on synthetic batches (64 sentences, source and target length 20,
 // vocabularies 8000), counted like the PyTorch peer's bench-train: a step is forward, loss,
-// backward, global-norm clip 5 and Adam (lr 1e-3); tokens/s = steps · 64 · 20 / seconds.
+// backward, global-norm clip 5 and Adam (lr 1e-3), run by the train stage's own Trainer (which
+// reads the loss back every step, as training does); tokens/s = steps · 64 · 20 / seconds.
 // Flags: --backend NAME (default auto), --warmup N (3), --iters N (20), --batch-size, --src-len,
 // --tgt-len, --vocab, --workers N (2: data-parallel over a worker thread), --profile (per-kernel
 // totals of one step on stderr).
@@ -11,6 +12,7 @@ import { resolveBackend, type BackendName } from '../model/backend.js';
 import { REF_SMALL } from '../model/config.js';
 import { DataParallelGradients } from '../model/dataParallel.js';
 import { Seq2Seq } from '../model/seq2seq.js';
+import { Trainer } from '../model/trainer.js';
 import { SeededRandom } from '../random.js';
 import { BOS_ID, EOS_ID, type Batch } from '../types.js';
 import { peakRssMb, printFigure } from './_common.js';
@@ -59,8 +61,8 @@ function syntheticBatch(rng: SeededRandom): Batch {
 const resolved = await resolveBackend(flags.backend as BackendName);
 process.stderr.write(`bench train: ${resolved.reason}\n`);
 const model = new Seq2Seq({ ...REF_SMALL, srcVocab: vocab, tgtVocab: vocab }, { seed: 1 });
-const optimizer = tf.train.adam(1e-3);
-const variables = [...model.variables.values()];
+// The train stage's own Trainer: dropout, loss, backward, global-norm clip 5, Adam 1e-3.
+const trainer = new Trainer(model, { learningRate: 1e-3, clipNorm: 5, seed: 1 });
 const rng = new SeededRandom(1);
 const batches = Array.from({ length: 4 }, () => syntheticBatch(rng));
 
@@ -71,39 +73,28 @@ const parallel =
     : undefined;
 let stepSeed = 1;
 
-/** Global-norm clip to 5, then Adam; returns the loss (read only at the end: no per-step sync). */
-function applyClipped(value: tf.Scalar, grads: tf.NamedTensorMap): tf.Scalar {
-  return tf.tidy(() => {
-    const list = Object.values(grads);
-    const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
-    const scale = tf.minimum(1, tf.div(5, tf.add(norm, 1e-6)));
-    const clipped: Record<string, tf.Tensor> = {};
-    for (const [name, grad] of Object.entries(grads)) clipped[name] = tf.mul(grad, scale);
-    optimizer.applyGradients(clipped as Parameters<typeof optimizer.applyGradients>[0]);
-    tf.dispose(list);
-    return value;
-  });
-}
-
-/** One training step: forward, loss, backward (on `workers` threads), clip, Adam. */
-async function trainStep(batch: Batch): Promise<tf.Scalar> {
+/** One training step (gradients on `workers` threads when asked); returns the loss. */
+async function trainStep(batch: Batch): Promise<number> {
+  if (!parallel) return trainer.step(batch).loss;
   stepSeed++;
-  if (parallel) {
-    const { loss, grads } = await parallel.compute(batch, { training: true, seed: stepSeed });
-    return applyClipped(loss, grads);
-  }
-  const { value, grads } = tf.variableGrads(
-    () => model.loss(batch, { training: true, seed: stepSeed }),
-    variables,
-  );
-  return applyClipped(value, grads);
+  const { loss, grads } = await parallel.compute(batch, { training: true, seed: stepSeed });
+  // The worker's gradients are keyed by tf's variable names; the optimiser uses the model's.
+  const byModelName: tf.NamedTensorMap = {};
+  for (const [name, variable] of model.variables) byModelName[name] = grads[variable.name];
+  trainer.optimizer.applyGradients(byModelName);
+  const value = loss.dataSync()[0];
+  tf.dispose([loss, ...Object.values(grads)]);
+  return value;
 }
 
 const warmup = Number(flags.warmup);
 const iters = Number(flags.iters);
-for (let i = 0; i < warmup; i++) (await trainStep(batches[i % batches.length])).dataSync();
+for (let i = 0; i < warmup; i++) await trainStep(batches[i % batches.length]);
 if (flags.profile) {
-  const info = await tf.profile(() => trainStep(batches[0]) as unknown as tf.TensorContainer);
+  const info = await tf.profile(async () => {
+    await trainStep(batches[0]);
+    return tf.scalar(0);
+  });
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
     const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
@@ -133,12 +124,8 @@ function machineBusySeconds(): number {
 const busyBefore = machineBusySeconds();
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
-let last: tf.Scalar | undefined;
-for (let i = 0; i < iters; i++) {
-  last?.dispose();
-  last = await trainStep(batches[i % batches.length]);
-}
-const finalLoss = last ? last.dataSync()[0] : NaN;
+let finalLoss = NaN;
+for (let i = 0; i < iters; i++) finalLoss = await trainStep(batches[i % batches.length]);
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
 const ownCores = (cpu.user + cpu.system) / 1e6 / seconds;

@@ -163,7 +163,12 @@ describe('operators/translate', function () {
       const streamed = await lastValueFrom(
         from(inputs).pipe(translate(model, { beam: 2, bufferSize: 7 }), toArray()),
       );
-      expect(streamed).to.deep.equal(expected);
+      // Batches of other compositions round differently in the matmuls (OpenBLAS picks its blocking
+      // by shape), so scores agree to float precision and everything else exactly.
+      const withoutScore = (list: typeof expected): object[] =>
+        list.map(({ score: _score, ...rest }) => rest);
+      expect(withoutScore(streamed)).to.deep.equal(withoutScore(expected));
+      streamed.forEach((t, i) => expect(t.score, `sentence ${i}`).to.be.closeTo(expected[i].score, 1e-5));
     });
 
     it('is cold and reusable, and reports warnings with stream positions', async () => {
