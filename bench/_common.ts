@@ -17,3 +17,26 @@ export function peakRssMb(): number {
   }
   return Math.round(process.memoryUsage().rss / 2 ** 20);
 }
+
+/**
+ * Prints tf.profile's kernels summed by name, slowest first, on stderr. Op scopes ("unnamed scope",
+ * "…__op") contain the kernels they ran, so their times overlap the kernels' own.
+ */
+export function printKernelTotals(
+  title: string,
+  kernels: readonly { name: string; kernelTimeMs: unknown }[],
+): void {
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const kernel of kernels) {
+    const entry = byKernel.get(kernel.name) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(kernel.kernelTimeMs) || 0;
+    entry.calls += 1;
+    byKernel.set(kernel.name, entry);
+  }
+  process.stderr.write(`${title}: ${kernels.length} kernels\n`);
+  for (const [name, { ms, calls }] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+    process.stderr.write(
+      `${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms ${String(calls).padStart(6)} calls\n`,
+    );
+  }
+}

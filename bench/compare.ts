@@ -1,9 +1,11 @@
-// `npm run bench -- compare`: runs the project's training benchmark and the PyTorch peer
-// (`../shared/peers/nmt_peer.py bench-train`, same shape: ref-small, 64 × 20 → 20, vocab 8000)
-// one after the other, each in a fresh process, and prints one JSON line per run with the peer's
-// figure and the ratio, then one line with the medians. Flags: --runs N (default 1), --backend
-// NAME and --workers N (passed to bench/train.ts), --iters N (timed steps of both). The machine
-// is shared: look at own_cores / foreign_cores of both sides before trusting a ratio.
+// `npm run bench -- compare`: runs the project's benchmarks and the PyTorch peer's
+// (`../shared/peers/nmt_peer.py`, same shapes: ref-small, vocab 8000) one after the other, each
+// in a fresh process, and prints one JSON line per figure with the peer's figure and the ratio:
+// training target tokens/s (64 × 20 → 20), decoding sentences/s at beam 5 and greedy (32 × 20,
+// 30 steps), each with both peak RSS figures; with --runs N > 1, then one line of medians per
+// figure. Flags: --runs N (default 1), --backend NAME, --only train|decode (default both),
+// --iters N (timed training steps of both). The machine may be shared: look at own_cores /
+// foreign_cores of both sides before trusting a ratio.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,7 +18,7 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '1' },
     backend: { type: 'string', default: 'auto' },
     iters: { type: 'string', default: '20' },
-    workers: { type: 'string', default: '1' },
+    only: { type: 'string', default: '' },
   },
 });
 
@@ -49,40 +51,75 @@ if (!existsSync(join(peerDir, 'nmt_peer.py'))) {
   process.stderr.write(`compare: the peer is missing at ${peerDir}\n`);
   process.exit(2);
 }
-const ours: number[] = [];
-const peers: number[] = [];
-for (let run = 0; run < Number(flags.runs); run++) {
-  const peer = lastJsonLine(python, ['nmt_peer.py', 'bench-train', '--iters', flags.iters], peerDir);
-  const own = lastJsonLine(
-    process.execPath,
-    [
-      ...['--import', 'tsx', join(benchDir, 'train.ts')],
-      ...['--backend', flags.backend, '--iters', flags.iters, '--workers', flags.workers],
-    ],
-    join(benchDir, '..'),
-  );
-  const peerTokens = Number(peer.train_tokens_per_sec);
-  const ownTokens = Number(own.tokens_per_second);
-  ours.push(ownTokens);
-  peers.push(peerTokens);
-  printFigure({
-    ...own,
-    run: run + 1,
-    peer: peerTokens,
-    ratio: Number((ownTokens / peerTokens).toFixed(3)),
-    peer_ms_per_step: peer.ms_per_step,
-    peer_peak_rss_mb: peer.peak_rss_mb,
-    peer_own_cores: peer.own_cores,
-    peer_foreign_cores: peer.foreign_cores,
-  });
+/** One compared figure: how to run each side and which field of their JSON line to compare. */
+interface Figure {
+  bench: string;
+  variant?: string;
+  field: string;
+  ours: string[];
+  ownField: string;
+  peer: string[];
+  peerField: string;
 }
-if (ours.length > 1) {
-  printFigure({
+
+const FIGURES: Figure[] = [
+  {
     bench: 'train',
-    summary: 'median',
-    runs: ours.length,
-    tokens_per_second: median(ours),
-    peer: median(peers),
-    ratio: Number((median(ours) / median(peers)).toFixed(3)),
-  });
+    field: 'tokens_per_second',
+    ours: ['train.ts', '--backend', flags.backend, '--iters', flags.iters],
+    ownField: 'tokens_per_second',
+    peer: ['bench-train', '--iters', flags.iters],
+    peerField: 'train_tokens_per_sec',
+  },
+  ...(['beam', 'greedy'] as const).map((variant) => ({
+    bench: 'decode',
+    variant: variant === 'beam' ? 'beam5' : 'greedy',
+    field: 'sentences_per_second',
+    ours: ['decode.ts', '--backend', flags.backend, '--variant', variant],
+    ownField: 'sentences_per_second',
+    peer: ['bench-decode', '--variant', variant],
+    peerField: 'sentences_per_sec',
+  })),
+].filter((figure) => flags.only === '' || figure.bench === flags.only);
+
+const collected = new Map<Figure, { ours: number[]; peers: number[] }>();
+for (let run = 0; run < Number(flags.runs); run++) {
+  for (const figure of FIGURES) {
+    const peer = lastJsonLine(python, ['nmt_peer.py', ...figure.peer], peerDir);
+    const own = lastJsonLine(
+      process.execPath,
+      ['--import', 'tsx', join(benchDir, figure.ours[0]), ...figure.ours.slice(1)],
+      join(benchDir, '..'),
+    );
+    const ownValue = Number(own[figure.ownField]);
+    const peerValue = Number(peer[figure.peerField]);
+    const values = collected.get(figure) ?? { ours: [], peers: [] };
+    values.ours.push(ownValue);
+    values.peers.push(peerValue);
+    collected.set(figure, values);
+    printFigure({
+      ...own,
+      run: run + 1,
+      figure: figure.field,
+      peer: peerValue,
+      ratio: Number((ownValue / peerValue).toFixed(3)),
+      peer_peak_rss_mb: peer.peak_rss_mb,
+      rss_ratio: Number((Number(own.peak_rss_mb) / Number(peer.peak_rss_mb)).toFixed(3)),
+      peer_own_cores: peer.own_cores,
+      peer_foreign_cores: peer.foreign_cores,
+    });
+  }
+}
+if (Number(flags.runs) > 1) {
+  for (const [figure, { ours, peers }] of collected) {
+    printFigure({
+      bench: figure.bench,
+      ...(figure.variant ? { variant: figure.variant } : {}),
+      summary: 'median',
+      runs: ours.length,
+      [figure.field]: median(ours),
+      peer: median(peers),
+      ratio: Number((median(ours) / median(peers)).toFixed(3)),
+    });
+  }
 }

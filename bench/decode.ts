@@ -5,7 +5,8 @@
 // tokens (sentences · 30), not beam rows. own_cores and sentences_per_cpu_second help judge runs on a
 // shared machine.
 // Flags: --backend NAME (default auto), --variant both|beam|greedy, --warmup N (1), --iters N (5),
-// --batch-size (32), --src-len (20), --steps (30), --beam (5), --vocab (8000).
+// --batch-size (32), --src-len (20), --steps (30), --beam (5), --vocab (8000), --profile (per-kernel
+// totals of one batch on stderr).
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { resolveBackend, type BackendName } from '../model/backend.js';
@@ -13,7 +14,7 @@ import { REF_SMALL } from '../model/config.js';
 import { search } from '../model/search.js';
 import { Seq2Seq } from '../model/seq2seq.js';
 import { SeededRandom } from '../random.js';
-import { peakRssMb, printFigure } from './_common.js';
+import { peakRssMb, printFigure, printKernelTotals } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -26,6 +27,7 @@ const { values: flags } = parseArgs({
     steps: { type: 'string', default: '30' },
     beam: { type: 'string', default: '5' },
     vocab: { type: 'string', default: '8000' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const batchSize = Number(flags['batch-size']);
@@ -53,6 +55,13 @@ for (const variant of variants) {
   const beam = variant === 'beam' ? beamSize : 1;
   const decode = (sources: Int32Array[]) => search(model, sources, { beam, fixedSteps: steps });
   for (let i = 0; i < warmup; i++) decode(batches[i % batches.length]);
+  if (flags.profile) {
+    const info = await tf.profile(() => {
+      decode(batches[0]);
+      return tf.scalar(0);
+    });
+    printKernelTotals(`${variant} batch`, info.kernels);
+  }
   const tensorsBefore = tf.memory().numTensors;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();

@@ -3,19 +3,18 @@
 // backward, global-norm clip 5 and Adam (lr 1e-3), run by the train stage's own Trainer (which
 // reads the loss back every step, as training does); tokens/s = steps · 64 · 20 / seconds.
 // Flags: --backend NAME (default auto), --warmup N (3), --iters N (20), --batch-size, --src-len,
-// --tgt-len, --vocab, --workers N (2: data-parallel over a worker thread), --profile (per-kernel
+// --tgt-len, --vocab, --profile (per-kernel
 // totals of one step on stderr).
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveBackend, type BackendName } from '../model/backend.js';
 import { REF_SMALL } from '../model/config.js';
-import { DataParallelGradients } from '../model/dataParallel.js';
 import { Seq2Seq } from '../model/seq2seq.js';
 import { Trainer } from '../model/trainer.js';
 import { SeededRandom } from '../random.js';
 import { BOS_ID, EOS_ID, type Batch } from '../types.js';
-import { peakRssMb, printFigure } from './_common.js';
+import { peakRssMb, printFigure, printKernelTotals } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -27,7 +26,6 @@ const { values: flags } = parseArgs({
     'tgt-len': { type: 'string', default: '20' },
     vocab: { type: 'string', default: '8000' },
     profile: { type: 'boolean', default: false },
-    workers: { type: 'string', default: '1' },
   },
 });
 const batchSize = Number(flags['batch-size']);
@@ -66,25 +64,9 @@ const trainer = new Trainer(model, { learningRate: 1e-3, clipNorm: 5, seed: 1 })
 const rng = new SeededRandom(1);
 const batches = Array.from({ length: 4 }, () => syntheticBatch(rng));
 
-const workers = Number(flags.workers);
-const parallel =
-  workers > 1
-    ? await DataParallelGradients.start(model, { backend: flags.backend as BackendName, seed: 1 })
-    : undefined;
-let stepSeed = 1;
-
-/** One training step (gradients on `workers` threads when asked); returns the loss. */
+/** One training step; returns the loss. */
 async function trainStep(batch: Batch): Promise<number> {
-  if (!parallel) return trainer.step(batch).loss;
-  stepSeed++;
-  const { loss, grads } = await parallel.compute(batch, { training: true, seed: stepSeed });
-  // The worker's gradients are keyed by tf's variable names; the optimiser uses the model's.
-  const byModelName: tf.NamedTensorMap = {};
-  for (const [name, variable] of model.variables) byModelName[name] = grads[variable.name];
-  trainer.optimizer.applyGradients(byModelName);
-  const value = loss.dataSync()[0];
-  tf.dispose([loss, ...Object.values(grads)]);
-  return value;
+  return Promise.resolve(trainer.step(batch).loss);
 }
 
 const warmup = Number(flags.warmup);
@@ -95,20 +77,7 @@ if (flags.profile) {
     await trainStep(batches[0]);
     return tf.scalar(0);
   });
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    entry.ms += Number(k.kernelTimeMs) || 0;
-    entry.calls += 1;
-    byKernel.set(k.name, entry);
-  }
-  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  for (const [name, { ms, calls }] of rows.slice(0, 25)) {
-    process.stderr.write(
-      `${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms ${String(calls).padStart(6)} calls\n`,
-    );
-  }
-  process.stderr.write(`kernels: ${info.kernels.length}\n`);
+  printKernelTotals('training step', info.kernels);
 }
 /** Busy CPU seconds of the whole machine so far, from /proc/stat (all but idle and iowait). */
 function machineBusySeconds(): number {
@@ -133,7 +102,6 @@ const foreignCores = (machineBusySeconds() - busyBefore) / seconds - ownCores;
 printFigure({
   bench: 'train',
   backend: resolved.backend,
-  workers,
   model: 'ref-small',
   parameters: model.countParameters(),
   tokens_per_second: Math.round((iters * batchSize * tgtLen) / seconds),
@@ -148,4 +116,3 @@ printFigure({
   own_cores: Number(ownCores.toFixed(2)),
   foreign_cores: Number(foreignCores.toFixed(2)),
 });
-await parallel?.dispose();

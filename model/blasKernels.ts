@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
+import { loadNativeAddon, type BlasStatus } from './nativeAddon.js';
 
 /**
  * Matrix products on the machine's OpenBLAS for the wasm and cpu backends. tfjs runs wasm
@@ -14,71 +14,13 @@ import { KernelIo, type JsKernelBackend } from './kernelIo.js';
  * that is not a vector over the columns) go to the backend's own kernel.
  */
 
-/** The addon's interface (native/src/subflow_native.c). */
-interface NativeAddon {
-  gemm(
-    a: Float32Array,
-    b: Float32Array,
-    out: Float32Array,
-    batch: number,
-    m: number,
-    n: number,
-    k: number,
-    transposeA: boolean,
-    transposeB: boolean,
-    aBatchStride: number,
-    bBatchStride: number,
-    bias: Float32Array | null,
-    activation: number,
-  ): void;
-  info(): { available: boolean; error: string; threads: number; config: string };
-  setThreads(threads: number): void;
-}
-
-/** Whether OpenBLAS matmuls can run here, and a few words on why not or on what runs. */
-export interface BlasStatus {
-  available: boolean;
-  /** e.g. "OpenBLAS 0.3.21, 2 threads" or "addon subflow-native not built (…)". */
-  description: string;
-}
-
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, sigmoid: 2 };
 const KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul'] as const;
 const MARKER = 'subflowBlas';
 
-let addon: NativeAddon | undefined;
-let status: BlasStatus | undefined;
-
-/**
- * Loads the addon once. `SUBFLOW_BLAS=off` (or 0/false) turns it off, for A/B runs and for ruling
- * it out when debugging.
- */
+/** Whether the OpenBLAS matmuls can run here, with a few words on what runs or why not. */
 export function blasStatus(): BlasStatus {
-  if (status) return status;
-  const setting = (process.env.SUBFLOW_BLAS ?? '').toLowerCase();
-  if (['off', '0', 'false', 'no'].includes(setting)) {
-    status = { available: false, description: 'OpenBLAS off (SUBFLOW_BLAS=off)' };
-    return status;
-  }
-  try {
-    const loaded = createRequire(import.meta.url)('subflow-native') as NativeAddon;
-    const info = loaded.info();
-    if (!info.available) {
-      status = { available: false, description: `no OpenBLAS: ${info.error}; install libopenblas0` };
-    } else {
-      addon = loaded;
-      const version = /OpenBLAS [\d.]+/.exec(info.config)?.[0] ?? 'OpenBLAS';
-      status = { available: true, description: `${version}, ${info.threads} threads` };
-    }
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why =
-      code === 'MODULE_NOT_FOUND'
-        ? 'addon subflow-native not built; install a C compiler (g++ make python3) and rerun npm ci'
-        : `addon subflow-native failed to load: ${(error as Error).message.split('\n')[0]}`;
-    status = { available: false, description: why };
-  }
-  return status;
+  return loadNativeAddon().status;
 }
 
 /** Where a gemm's operands are and how the batch dimension steps through them. */
@@ -144,6 +86,7 @@ function gemmKernel(backendName: JsKernelBackend, fallback: tf.KernelFunc, fused
     const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
     const activation = ACTIVATIONS[attrs.activation ?? 'linear'];
     const plan = planGemm(a!.shape, b!.shape, attrs.transposeA, attrs.transposeB);
+    const addon = loadNativeAddon().addon;
     const usable =
       addon !== undefined &&
       plan !== undefined &&
@@ -152,11 +95,11 @@ function gemmKernel(backendName: JsKernelBackend, fallback: tf.KernelFunc, fused
       activation !== undefined &&
       preluActivationWeights == null &&
       (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === plan.n));
-    if (!usable || !plan) return fallback(args);
+    if (!usable || !plan || !addon) return fallback(args);
     const io = new KernelIo(args.backend, backendName);
     const tensors = bias ? [a!, b!, bias] : [a!, b!];
     const { inputs, outputs, infos } = io.views(tensors, [{ shape: plan.outShape, dtype: 'float32' }]);
-    addon!.gemm(
+    addon.gemm(
       inputs[0] as Float32Array,
       inputs[1] as Float32Array,
       outputs[0] as Float32Array,
@@ -182,12 +125,12 @@ const originals = new Map<string, tf.KernelConfig>();
 
 /**
  * Puts the OpenBLAS matmul kernels in place of `BatchMatMul`/`_FusedMatMul` on wasm and cpu when
- * the addon loads (see `blasStatus`). Idempotent. Call before `tf.setBackend`, so the replaced
+ * the addon and OpenBLAS load (see `blasStatus`). Idempotent. Call before `tf.setBackend`, so the replaced
  * kernels' set-up still runs when the backend starts.
  * @returns the status, for the backend resolver's one-line report
  */
 export function registerBlasKernels(): BlasStatus {
-  const current = blasStatus();
+  const current = loadNativeAddon().status;
   if (!current.available) return current;
   for (const backendName of ['wasm', 'cpu'] as const) {
     for (const kernelName of KERNEL_NAMES) {

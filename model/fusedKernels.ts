@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
+import { nativeKernels } from './nativeAddon.js';
 
 /**
  * Fused kernels written in JS over typed arrays, registered for wasm and cpu. Each replaces a
@@ -10,6 +11,11 @@ import { KernelIo, type JsKernelBackend } from './kernelIo.js';
  * - `SubflowLstmCell`: one LSTM step after the matMuls, with row masking.
  * - `SubflowLstmCellGrad`: its gradient.
  * - `SubflowSmoothedXent`: label-smoothed cross-entropy per token and its gradient in one pass.
+ * - `SubflowLogSoftmax`: row-wise log-softmax in one pass (decoding; tfjs composes it of five ops).
+ *
+ * The LSTM cell, its gradient and the log-softmax run in C when the native addon is built
+ * (nativeAddon.ts: a vectorised polynomial exp instead of Math.exp, 3–4× faster); the JS loops
+ * below are the reference the tests hold the C code to.
  */
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -33,6 +39,19 @@ function lstmCell(backendName: JsKernelBackend) {
     } = io.views([projection, recurrent, state, mask], [{ shape: state.shape, dtype: 'float32' }]);
     const [xp, hu, s, m] = views;
     const out = outputs[0];
+    const native = nativeKernels();
+    if (native) {
+      native.lstmCell(
+        xp as Float32Array,
+        hu as Float32Array,
+        s as Float32Array,
+        m as Float32Array,
+        out as Float32Array,
+        batch,
+        units,
+      );
+      return io.result(infos);
+    }
     const cOffset = batch * units;
     for (let b = 0; b < batch; b++) {
       const zRow = b * 4 * units;
@@ -80,6 +99,12 @@ function lstmCellGrad(backendName: JsKernelBackend) {
     );
     const [ds, xp, hu, s, m] = views;
     const [dz, dPrev] = outputs;
+    const native = nativeKernels();
+    if (native) {
+      const f32 = (a: tf.TypedArray): Float32Array => a as Float32Array;
+      native.lstmCellGrad(f32(ds), f32(xp), f32(hu), f32(s), f32(m), f32(dz), f32(dPrev), batch, units);
+      return io.result(infos);
+    }
     const cOffset = batch * units;
     for (let b = 0; b < batch; b++) {
       const zRow = b * 4 * units;
@@ -168,6 +193,33 @@ function smoothedXent(backendName: JsKernelBackend) {
   };
 }
 
+/** Row-wise log-softmax. Input: x [N,V]. Output: x − logΣexp(x) per row, [N,V]. */
+function logSoftmax(backendName: JsKernelBackend) {
+  return ({ inputs, backend }: KernelArgs): tf.TensorInfo[] => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const [rows, cols] = x.shape;
+    const io = new KernelIo(backend, backendName);
+    const { inputs: views, outputs, infos } = io.views([x], [{ shape: x.shape, dtype: 'float32' }]);
+    const [values] = views;
+    const [out] = outputs;
+    const native = nativeKernels();
+    if (native) {
+      native.logSoftmax(values as Float32Array, out as Float32Array, rows, cols);
+      return io.result(infos);
+    }
+    for (let r = 0; r < rows; r++) {
+      const row = r * cols;
+      let max = -Infinity;
+      for (let k = 0; k < cols; k++) if (values[row + k] > max) max = values[row + k];
+      let sum = 0;
+      for (let k = 0; k < cols; k++) sum += Math.exp(values[row + k] - max);
+      const shift = max + Math.log(sum);
+      for (let k = 0; k < cols; k++) out[row + k] = values[row + k] - shift;
+    }
+    return io.result(infos);
+  };
+}
+
 /**
  * Unpack (tf.unstack) as contiguous block copies. Replaces tfjs-backend-wasm's Unpack, which
  * slices element by element (≈2 s for [20, 64, 2048] on this machine, vs. a few ms here).
@@ -202,6 +254,44 @@ function unpack(backendName: JsKernelBackend) {
 }
 
 /**
+ * GatherV2 along any axis (batchDims 0) as block copies, for wasm and cpu: out[o, i, …] =
+ * x[o, indices[i], …]. tfjs-backend-wasm's kernel computes strides per element (≈4 ms to pick 160
+ * rows of a [1, 160, 512] decoder state, a few µs here). Other cases go to the backend's own kernel.
+ */
+function gatherBlocks(backendName: JsKernelBackend, fallback: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    const rank = x.shape.length;
+    const at = axis < 0 ? axis + rank : axis;
+    if (batchDims !== 0 || at < 0 || at >= rank || indices.dtype !== 'int32' || x.dtype === 'string')
+      return fallback(args);
+    const outer = x.shape.slice(0, at).reduce((a, b) => a * b, 1);
+    const size = x.shape[at];
+    const inner = x.shape.slice(at + 1).reduce((a, b) => a * b, 1);
+    const count = indices.shape.reduce((a, b) => a * b, 1);
+    const outShape = [...x.shape.slice(0, at), ...indices.shape, ...x.shape.slice(at + 1)];
+    const io = new KernelIo(args.backend, backendName);
+    const { inputs: views, outputs, infos } = io.views([x, indices], [{ shape: outShape, dtype: x.dtype }]);
+    const [source, ids] = views;
+    const [out] = outputs;
+    for (let i = 0; i < count; i++) {
+      if (!(ids[i] >= 0 && ids[i] < size))
+        throw new Error(`GatherV2: the index value ${ids[i]} is not in [0, ${size - 1}]`);
+    }
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < count; i++) {
+        const from = (o * size + ids[i]) * inner;
+        const to = (o * count + i) * inner;
+        if (inner >= 16) out.set(source.subarray(from, from + inner), to);
+        else for (let k = 0; k < inner; k++) out[to + k] = source[from + k];
+      }
+    }
+    return io.result(infos)[0];
+  };
+}
+
+/**
  * Identity that shares the input's memory (reference-counted), as the cpu backend's does.
  * tfjs-backend-wasm's copies the whole tensor, and tfjs clones every tensor a gradient saves
  * (each matMul's weights included), so on wasm the copies cost ≈10 % of a training step.
@@ -217,14 +307,15 @@ const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }
   { name: 'SubflowLstmCell', make: lstmCell },
   { name: 'SubflowLstmCellGrad', make: lstmCellGrad },
   { name: 'SubflowSmoothedXent', make: smoothedXent },
+  { name: 'SubflowLogSoftmax', make: logSoftmax },
 ];
 
 /** Names of the fused kernels (registered for wasm and cpu). */
 export const FUSED_KERNELS: readonly string[] = FUSED.map((k) => k.name);
 
 /**
- * Registers the fused kernels for wasm and cpu, and replaces wasm's Unpack and Identity with
- * faster equivalents. Idempotent. Safe to
+ * Registers the fused kernels for wasm and cpu, and replaces wasm's Unpack and Identity and
+ * both backends' GatherV2 with faster equivalents. Idempotent. Safe to
  * call before the wasm backend is loaded: registration only records the functions.
  */
 export function registerFusedKernels(): void {
@@ -237,6 +328,14 @@ export function registerFusedKernels(): void {
   }
   replaceWasmKernel('Unpack', unpack('wasm'));
   replaceWasmKernel('Identity', sharedIdentity as tf.KernelFunc);
+  for (const backendName of ['wasm', 'cpu'] as const) {
+    const existing = tf.getKernel('GatherV2', backendName);
+    if (existing === undefined || existing.kernelFunc.name === 'subflowGatherV2') continue;
+    const kernelFunc = gatherBlocks(backendName, existing.kernelFunc) as tf.KernelFunc;
+    Object.defineProperty(kernelFunc, 'name', { value: 'subflowGatherV2' });
+    tf.unregisterKernel('GatherV2', backendName);
+    tf.registerKernel({ ...existing, kernelFunc });
+  }
 }
 
 /** Registers `kernelFunc` for wasm in place of tfjs' own, once. */
@@ -257,6 +356,17 @@ let fusedEnabled = true;
  */
 export function setFusedKernelsEnabled(enabled: boolean): void {
   fusedEnabled = enabled;
+}
+
+/**
+ * log-softmax over the last axis of a 2-D tensor: the fused kernel where it is registered, tfjs'
+ * composed op elsewhere (tfjs-node). Not differentiable through the fused path (decoding only).
+ * @param logits [rows, vocab]
+ * @returns [rows, vocab]
+ */
+export function logSoftmaxRows(logits: tf.Tensor2D): tf.Tensor2D {
+  if (!fusedKernelsActive()) return tf.logSoftmax(logits);
+  return (tf.engine().runKernel('SubflowLogSoftmax', { x: logits }, {}) as tf.Tensor[])[0] as tf.Tensor2D;
 }
 
 /** True when the fused kernels are enabled and the active backend has them (wasm, cpu). */

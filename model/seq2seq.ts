@@ -20,7 +20,7 @@ import {
   selectEncoderRows,
   type EncoderState,
 } from './encoder.js';
-import { registerFusedKernels } from './fusedKernels.js';
+import { logSoftmaxRows, registerFusedKernels } from './fusedKernels.js';
 import { labelSmoothedCrossEntropy } from './loss.js';
 import { tidyObject } from './ops.js';
 import { createParameters, networkWeights, type NetworkWeights } from './parameters.js';
@@ -134,7 +134,7 @@ export class Seq2Seq {
       const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT);
       const logits = matMul2d(step.attentional, this.weights.output.kernel, this.weights.output.bias);
       return {
-        logProbs: tf.logSoftmax(logits) as tf.Tensor2D,
+        logProbs: logSoftmaxRows(logits),
         newDecoderState: step.state,
         attention: step.attention,
       };

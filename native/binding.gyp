@@ -4,7 +4,7 @@
       "target_name": "subflow_native",
       "sources": ["src/subflow_native.c"],
       "libraries": ["-ldl"],
-      "cflags": ["-O3", "-fno-math-errno", "-std=c11"]
+      "cflags": ["-O3", "-std=c11", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros", "-fassociative-math"]
     }
   ]
 }

@@ -1,0 +1,115 @@
+import { createRequire } from 'node:module';
+
+/**
+ * Loads `subflow-native` (native/), the optional addon with subflow's C kernels: OpenBLAS matrix
+ * products (blasKernels.ts) and the LSTM-cell and log-softmax loops (fusedKernels.ts). `npm ci`
+ * builds it when a C compiler is present; without it every kernel has a JS/wasm path.
+ */
+
+/** The addon's interface (native/src/subflow_native.c). Arrays are views of tensor memory. */
+export interface NativeAddon {
+  /** out[i] = act(op(a[i])·op(b[i]) + bias) for i < batch, row-major; a batch stride of 0 broadcasts. */
+  gemm(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    aBatchStride: number,
+    bBatchStride: number,
+    bias: Float32Array | null,
+    activation: number,
+  ): void;
+  /** Forward LSTM cell, as fusedKernels.ts's SubflowLstmCell. */
+  lstmCell(
+    projection: Float32Array,
+    recurrent: Float32Array,
+    state: Float32Array,
+    mask: Float32Array,
+    out: Float32Array,
+    batch: number,
+    units: number,
+  ): void;
+  /** Gradient of lstmCell, as fusedKernels.ts's SubflowLstmCellGrad. */
+  lstmCellGrad(
+    dState: Float32Array,
+    projection: Float32Array,
+    recurrent: Float32Array,
+    state: Float32Array,
+    mask: Float32Array,
+    dz: Float32Array,
+    dStatePrevious: Float32Array,
+    batch: number,
+    units: number,
+  ): void;
+  /** Row-wise log-softmax of x [rows, cols] into out. */
+  logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  info(): { available: boolean; error: string; threads: number; config: string };
+  setThreads(threads: number): void;
+}
+
+/** Whether OpenBLAS matmuls can run here, and a few words on why not or on what runs. */
+export interface BlasStatus {
+  available: boolean;
+  /** e.g. "OpenBLAS 0.3.21, 2 threads" or "addon subflow-native not built (…)". */
+  description: string;
+}
+
+/** The addon when it loaded (its element-wise kernels work even without OpenBLAS), and the BLAS status. */
+export interface NativeAddonLoad {
+  addon: NativeAddon | undefined;
+  status: BlasStatus;
+}
+
+let loaded: NativeAddonLoad | undefined;
+
+/**
+ * Loads the addon once. `SUBFLOW_NATIVE=off` (or 0/false/no) turns it off, for A/B runs and for
+ * ruling it out when debugging.
+ */
+export function loadNativeAddon(): NativeAddonLoad {
+  if (loaded) return loaded;
+  const setting = (process.env.SUBFLOW_NATIVE ?? '').toLowerCase();
+  if (['off', '0', 'false', 'no'].includes(setting)) {
+    loaded = {
+      addon: undefined,
+      status: { available: false, description: 'native kernels off (SUBFLOW_NATIVE=off)' },
+    };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)('subflow-native') as NativeAddon;
+    const info = addon.info();
+    const version = /OpenBLAS [\d.]+/.exec(info.config)?.[0] ?? 'OpenBLAS';
+    loaded = {
+      addon,
+      status: info.available
+        ? { available: true, description: `${version}, ${info.threads} threads` }
+        : { available: false, description: `no OpenBLAS: ${info.error}; install libopenblas0` },
+    };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why =
+      code === 'MODULE_NOT_FOUND'
+        ? 'addon subflow-native not built; install a C compiler (g++ make python3) and rerun npm ci'
+        : `addon subflow-native failed to load: ${(error as Error).message.split('\n')[0]}`;
+    loaded = { addon: undefined, status: { available: false, description: why } };
+  }
+  return loaded;
+}
+
+/** The addon's element-wise kernels, when it loaded and they are enabled (see setNativeKernelsEnabled). */
+export function nativeKernels(): NativeAddon | undefined {
+  return nativeEnabled ? loadNativeAddon().addon : undefined;
+}
+
+let nativeEnabled = true;
+
+/** Turns the addon's element-wise kernels off (JS loops run instead) or back on; for tests comparing both. */
+export function setNativeKernelsEnabled(enabled: boolean): void {
+  nativeEnabled = enabled;
+}

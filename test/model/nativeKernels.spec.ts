@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { fusedLstmCell } from '../../model/lstm.js';
+import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/fusedKernels.js';
+import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/nativeAddon.js';
+import { SeededRandom } from '../../random.js';
+import { useBackend, useWasm } from './modelFixtures.js';
+
+/** Values of `compute` with the C kernels and with the JS loops they replace. */
+function nativeAndJs(compute: () => tf.Tensor[]): { native: number[][]; js: number[][] } {
+  const read = (): number[][] => tf.tidy(() => compute().map((t) => Array.from(t.dataSync())));
+  setNativeKernelsEnabled(true);
+  const native = read();
+  setNativeKernelsEnabled(false);
+  const js = read();
+  setNativeKernelsEnabled(true);
+  return { native, js };
+}
+
+function worstAbsolute(actual: number[][], expected: number[][]): number {
+  expect(actual.map((a) => a.length)).to.deep.equal(expected.map((e) => e.length));
+  return Math.max(...actual.flatMap((values, i) => values.map((v, k) => Math.abs(v - expected[i][k]))));
+}
+
+function uniform(rng: SeededRandom, shape: number[], scale: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => (rng.next() * 2 - 1) * scale),
+    shape,
+  );
+}
+
+describe('native element-wise kernels and block gather', function () {
+  this.timeout(60_000);
+  after(async () => {
+    setNativeKernelsEnabled(true);
+    setFusedKernelsEnabled(true);
+    await useWasm();
+  });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    describe(`on ${backend}`, () => {
+      before(async () => {
+        await useBackend(backend);
+      });
+
+      it('the C LSTM cell and its gradient match the JS loops (masked rows, saturated and tiny gates)', function () {
+        if (!loadNativeAddon().addon) this.skip();
+        const rng = new SeededRandom(8);
+        const [batch, units] = [6, 37];
+        // Pre-activations from ±12 (saturated) down to ±1e-3 (tanh's series branch).
+        const projection = tf.concat(
+          [12, 3, 0.2, 1e-3, 1, 6].map((scale) => uniform(rng, [1, 4 * units], scale)),
+          0,
+        );
+        const recurrent = uniform(rng, [batch, 4 * units], 0.5);
+        const state = uniform(rng, [2, batch, units], 2);
+        const mask = tf.tensor1d([1, 1, 0, 1, 1, 0]);
+        const dState = uniform(rng, [2, batch, units], 1);
+        const { native, js } = nativeAndJs(() => {
+          const [next, grads] = [
+            fusedLstmCell(projection as tf.Tensor2D, recurrent as tf.Tensor2D, state as tf.Tensor3D, mask),
+            tf.grads((p: tf.Tensor, r: tf.Tensor, s: tf.Tensor) =>
+              tf.sum(
+                tf.mul(fusedLstmCell(p as tf.Tensor2D, r as tf.Tensor2D, s as tf.Tensor3D, mask), dState),
+              ),
+            )([projection, recurrent, state]),
+          ];
+          return [next, ...grads];
+        });
+        tf.dispose([projection, recurrent, state, mask, dState]);
+        expect(worstAbsolute(native, js)).to.be.at.most(2e-6);
+      });
+
+      it('log-softmax matches tfjs (C kernel and JS loop), rows of any range', () => {
+        const rng = new SeededRandom(9);
+        const logits = tf.concat(
+          [uniform(rng, [3, 8000], 20), uniform(rng, [2, 8000], 1e-3), tf.fill([1, 8000], 5)],
+          0,
+        );
+        const expected = tf.tidy(() => Array.from(tf.logSoftmax(logits).dataSync()));
+        const { native, js } = nativeAndJs(() => [logSoftmaxRows(logits as tf.Tensor2D)]);
+        setFusedKernelsEnabled(false);
+        const plain = tf.tidy(() => Array.from(logSoftmaxRows(logits as tf.Tensor2D).dataSync()));
+        setFusedKernelsEnabled(true);
+        logits.dispose();
+        expect(worstAbsolute([plain], [expected]), 'tf.logSoftmax where fused kernels are off').to.equal(0);
+        expect(worstAbsolute(js, [expected])).to.be.at.most(1e-5);
+        expect(worstAbsolute(native, [expected])).to.be.at.most(1e-5);
+      });
+
+      it('gather copies whole blocks along any axis and refuses out-of-range indices', () => {
+        const x = tf.tensor3d(
+          Array.from({ length: 2 * 4 * 20 }, (_, i) => i),
+          [2, 4, 20],
+        );
+        const picked = tf.tidy(() => [
+          tf.gather(x, tf.tensor1d([3, 0, 3], 'int32'), 1).arraySync(),
+          tf.gather(x, tf.tensor2d([[1], [0]], [2, 1], 'int32'), 0).shape,
+          tf.gather(x, tf.tensor1d([19, 2], 'int32'), -1).arraySync(),
+          tf
+            .gather(
+              tf.tensor2d(
+                [
+                  [1, 2],
+                  [3, 4],
+                ],
+                [2, 2],
+                'int32',
+              ),
+              tf.tensor1d([1, 1], 'int32'),
+            )
+            .arraySync(),
+        ]);
+        const rows = x.arraySync() as number[][][];
+        expect(picked[0]).to.deep.equal(rows.map((plane) => [plane[3], plane[0], plane[3]]));
+        expect(picked[1]).to.deep.equal([2, 1, 4, 20]);
+        expect(picked[2]).to.deep.equal(rows.map((plane) => plane.map((row) => [row[19], row[2]])));
+        expect(picked[3]).to.deep.equal([
+          [3, 4],
+          [3, 4],
+        ]);
+        expect(() => tf.tidy(() => tf.gather(x, tf.tensor1d([4], 'int32'), 1))).to.throw(
+          /index value 4 is not in \[0, 3\]/,
+        );
+        x.dispose();
+      });
+    });
+  }
+});
