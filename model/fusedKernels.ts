@@ -12,6 +12,8 @@ import { nativeKernels } from './nativeAddon.js';
  * - `SubflowLstmCellGrad`: its gradient.
  * - `SubflowSmoothedXent`: label-smoothed cross-entropy per token and its gradient in one pass.
  * - `SubflowLogSoftmax`: row-wise log-softmax in one pass (decoding; tfjs composes it of five ops).
+ * - `SubflowAdam`, `SubflowSumOfSquares`: the optimiser's update and the gradient norm, one pass
+ *   per variable instead of eight full-size temporaries.
  *
  * The LSTM cell, its gradient and the log-softmax run in C when the native addon is built
  * (nativeAddon.ts: a vectorised polynomial exp instead of Math.exp, 3–4× faster); the JS loops
@@ -193,6 +195,49 @@ function smoothedXent(backendName: JsKernelBackend) {
   };
 }
 
+/**
+ * One Adam update of a variable in one pass (Kingma & Ba 2015, with the bias corrections folded into
+ * stepSize): m' = β₁m + (1−β₁)·s·g, v' = β₂v + (1−β₂)·s²·g², w' = w − stepSize·m'/(√v' + ε), where s
+ * is the gradient-clipping factor. Inputs: variable, gradient, m, v (same shape). Outputs: w', m',
+ * v'. tfjs ops would make eight full-size temporaries per variable.
+ */
+function adamUpdate(backendName: JsKernelBackend) {
+  return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
+    const { variable, gradient, m, v } = inputs as Record<string, tf.TensorInfo>;
+    const { beta1, beta2, gradScale, stepSize, epsilon } = attrs as Record<string, number>;
+    const io = new KernelIo(backend, backendName);
+    const shape = { shape: variable.shape, dtype: 'float32' as const };
+    const { inputs: views, outputs, infos } = io.views([variable, gradient, m, v], [shape, shape, shape]);
+    const [w, g, m0, v0] = views;
+    const [wOut, mOut, vOut] = outputs;
+    const gm = (1 - beta1) * gradScale;
+    const gv = (1 - beta2) * gradScale * gradScale;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i];
+      const mi = beta1 * m0[i] + gm * gi;
+      const vi = beta2 * v0[i] + gv * gi * gi;
+      mOut[i] = mi;
+      vOut[i] = vi;
+      wOut[i] = w[i] - (stepSize * mi) / (Math.sqrt(vi) + epsilon);
+    }
+    return io.result(infos);
+  };
+}
+
+/** Σx² of a float32 tensor as a [1] tensor, accumulated in double precision. */
+function sumOfSquares(backendName: JsKernelBackend) {
+  return ({ inputs, backend }: KernelArgs): tf.TensorInfo[] => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const io = new KernelIo(backend, backendName);
+    const { inputs: views, outputs, infos } = io.views([x], [{ shape: [1], dtype: 'float32' }]);
+    const values = views[0];
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
+    outputs[0][0] = sum;
+    return io.result(infos);
+  };
+}
+
 /** Row-wise log-softmax. Input: x [N,V]. Output: x − logΣexp(x) per row, [N,V]. */
 function logSoftmax(backendName: JsKernelBackend) {
   return ({ inputs, backend }: KernelArgs): tf.TensorInfo[] => {
@@ -308,6 +353,8 @@ const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }
   { name: 'SubflowLstmCellGrad', make: lstmCellGrad },
   { name: 'SubflowSmoothedXent', make: smoothedXent },
   { name: 'SubflowLogSoftmax', make: logSoftmax },
+  { name: 'SubflowAdam', make: adamUpdate },
+  { name: 'SubflowSumOfSquares', make: sumOfSquares },
 ];
 
 /** Names of the fused kernels (registered for wasm and cpu). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
+import { fusedKernelsActive } from './fusedKernels.js';
 
 /** Adam hyper-parameters; defaults follow Kingma & Ba (2015) and `ref-small`. */
 export interface AdamOptions {
@@ -90,15 +91,20 @@ export class Adam {
    */
   applyGradients(grads: tf.NamedTensorMap): number {
     const names = [...this.variables.keys()].filter((name) => grads[name] !== undefined);
-    // g² serves both the global norm and the second moment, so it is computed once.
-    const squares = tf.tidy(() => names.map((name) => tf.square(grads[name])));
-    const norm = tf.tidy(() => tf.sqrt(tf.addN([tf.scalar(0), ...squares.map((sq) => tf.sum(sq))])));
-    const normValue = norm.dataSync()[0];
-    norm.dispose();
-    if (!Number.isFinite(normValue)) {
-      tf.dispose(squares);
-      return normValue;
+    const fused = fusedKernelsActive();
+    // One variable at a time, each in its own tidy, so the temporaries never exceed one variable's.
+    let sumOfSquares = 0;
+    for (const name of names) {
+      const partial = tf.tidy(() =>
+        fused
+          ? (tf.engine().runKernel('SubflowSumOfSquares', { x: grads[name] }, {}) as tf.Tensor[])[0]
+          : tf.sum(tf.square(grads[name])),
+      );
+      sumOfSquares += partial.dataSync()[0];
+      partial.dispose();
     }
+    const normValue = Math.sqrt(sumOfSquares);
+    if (!Number.isFinite(normValue)) return normValue;
     this.t += 1;
     const t = this.t;
     // The clip factor goes into the scalar coefficients instead of materialising clipped gradients:
@@ -106,21 +112,34 @@ export class Adam {
     // size (Kingma & Ba, §2, the "more efficient" form): w ← w − α·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε).
     const scale = clipScale(normValue, this.clipNorm);
     const stepSize = (this.learningRate * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
-    tf.tidy(() => {
-      names.forEach((name, i) => {
-        const variable = this.variables.get(name)!;
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        const mNext = tf.add(tf.mul(m, this.beta1), tf.mul(grads[name], (1 - this.beta1) * scale));
-        const vNext = tf.add(tf.mul(v, this.beta2), tf.mul(squares[i], (1 - this.beta2) * scale * scale));
+    for (const name of names) {
+      const variable = this.variables.get(name)!;
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      tf.tidy(() => {
+        if (fused) {
+          const [wNext, mNext, vNext] = tf
+            .engine()
+            .runKernel(
+              'SubflowAdam',
+              { variable, gradient: grads[name], m, v },
+              { beta1: this.beta1, beta2: this.beta2, gradScale: scale, stepSize, epsilon: this.epsilon },
+            ) as tf.Tensor[];
+          m.assign(mNext);
+          v.assign(vNext);
+          variable.assign(wNext);
+          return;
+        }
+        const g = grads[name];
+        const mNext = tf.add(tf.mul(m, this.beta1), tf.mul(g, (1 - this.beta1) * scale));
+        const vNext = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), (1 - this.beta2) * scale * scale));
         m.assign(mNext);
         v.assign(vNext);
         variable.assign(
           tf.sub(variable, tf.div(tf.mul(mNext, stepSize), tf.add(tf.sqrt(vNext), this.epsilon))),
         );
       });
-    });
-    tf.dispose(squares);
+    }
     return normValue;
   }
 

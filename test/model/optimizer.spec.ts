@@ -1,5 +1,10 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
+import {
+  fusedKernelsActive,
+  registerFusedKernels,
+  setFusedKernelsEnabled,
+} from '../../model/fusedKernels.js';
 import { Adam, clipScale } from '../../model/optimizer.js';
 import { isSubflowError } from '../../errors.js';
 import { useCpuBackend } from './fakeModel.js';
@@ -52,31 +57,37 @@ describe('model/optimizer', () => {
     dispose(scaledVars);
   });
 
-  it('follows the Adam update of tf.train.adam (bias-corrected) to float32 precision', () => {
-    const ours = quadratic([[1, -2, 0.5], [4]]);
-    const theirs = quadratic([[1, -2, 0.5], [4]]);
-    const adam = new Adam(ours, { learningRate: 0.1, clipNorm: 0 });
-    const reference = tf.train.adam(0.1, 0.9, 0.999, 1e-8);
-    for (let step = 0; step < 5; step++) {
-      const g1 = gradsOf(ours);
-      adam.applyGradients(g1);
-      // tf.train optimizers look variables up by their registered tf name.
-      const g2 = Object.entries(gradsOf(theirs)).map(([key, tensor]) => ({
-        name: theirs.get(key)!.name,
-        tensor,
-      }));
-      reference.applyGradients(g2);
-      tf.dispose([g1, g2.map((g) => g.tensor)]);
-    }
-    const a = values(ours).flat();
-    const b = values(theirs).flat();
-    a.forEach((x, i) => expect(x).to.be.closeTo(b[i], 1e-5));
-    expect(adam.step).to.equal(5);
-    adam.dispose();
-    reference.dispose();
-    dispose(ours);
-    dispose(theirs);
-  });
+  for (const fused of [true, false]) {
+    it(`follows the Adam update of tf.train.adam (bias-corrected) to float32 precision (${fused ? 'fused kernel' : 'tfjs ops'})`, () => {
+      registerFusedKernels();
+      setFusedKernelsEnabled(fused);
+      expect(fusedKernelsActive()).to.equal(fused);
+      const ours = quadratic([[1, -2, 0.5], [4]]);
+      const theirs = quadratic([[1, -2, 0.5], [4]]);
+      const adam = new Adam(ours, { learningRate: 0.1, clipNorm: 0 });
+      const reference = tf.train.adam(0.1, 0.9, 0.999, 1e-8);
+      for (let step = 0; step < 5; step++) {
+        const g1 = gradsOf(ours);
+        adam.applyGradients(g1);
+        // tf.train optimizers look variables up by their registered tf name.
+        const g2 = Object.entries(gradsOf(theirs)).map(([key, tensor]) => ({
+          name: theirs.get(key)!.name,
+          tensor,
+        }));
+        reference.applyGradients(g2);
+        tf.dispose([g1, g2.map((g) => g.tensor)]);
+      }
+      const a = values(ours).flat();
+      const b = values(theirs).flat();
+      a.forEach((x, i) => expect(x).to.be.closeTo(b[i], 1e-5));
+      expect(adam.step).to.equal(5);
+      setFusedKernelsEnabled(true);
+      adam.dispose();
+      reference.dispose();
+      dispose(ours);
+      dispose(theirs);
+    });
+  }
 
   it('saved state continues bit-exactly in a fresh optimizer', () => {
     const a = quadratic([
