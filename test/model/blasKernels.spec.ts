@@ -7,7 +7,9 @@ import {
   registerBlasKernels,
   unregisterBlasKernels,
 } from '../../model/blasKernels.js';
+import { setNativeKernelsEnabled } from '../../model/nativeAddon.js';
 import { Adam } from '../../model/optimizer.js';
+import { search } from '../../model/search.js';
 import { SeededRandom } from '../../random.js';
 import { makeBatch, tinyModel, tinyPairs, useBackend, useWasm } from './modelFixtures.js';
 
@@ -175,6 +177,46 @@ describe('OpenBLAS matmul kernels', function () {
         const plain = run();
         registerBlasKernels();
         expect(worstRelative(blas, plain)).to.be.at.most(1e-5);
+      });
+
+      it('beam and greedy translations equal the plain kernels (tokens exactly, scores to 1e-5)', () => {
+        const model = tinyModel(
+          {
+            srcVocab: 40,
+            tgtVocab: 37,
+            embedding: 16,
+            encoderUnits: 12,
+            decoderUnits: 24,
+            attentionalUnits: 20,
+          },
+          3,
+        );
+        const rng = new SeededRandom(12);
+        const sources = Array.from({ length: 9 }, (_, i) =>
+          Int32Array.from([...Array.from({ length: 2 + i }, () => 4 + rng.int(36)), 2]),
+        );
+        const decode = () =>
+          [1, 4].map((beam) => search(model, sources, { beam, nBest: beam === 1 ? 1 : 2 }));
+        registerBlasKernels();
+        setNativeKernelsEnabled(true);
+        const fast = decode();
+        unregisterBlasKernels();
+        setNativeKernelsEnabled(false);
+        const plain = decode();
+        setNativeKernelsEnabled(true);
+        registerBlasKernels();
+        model.dispose();
+        fast.forEach((bySentence, v) =>
+          bySentence.forEach((hypotheses, i) =>
+            hypotheses.forEach((h, k) => {
+              const other = plain[v][i][k];
+              expect(Array.from(h.tokens), `variant ${v} sentence ${i} hypothesis ${k}`).to.deep.equal(
+                Array.from(other.tokens),
+              );
+              expect(h.score).to.be.closeTo(other.score, 1e-5);
+            }),
+          ),
+        );
       });
 
       it('keeps no tensors behind across training steps', () => {
