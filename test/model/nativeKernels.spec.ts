@@ -89,6 +89,49 @@ describe('native element-wise kernels and block gather', function () {
         expect(worstAbsolute(native, [expected])).to.be.at.most(1e-5);
       });
 
+      it('split (and so the gradient of concat) copies whole blocks along any axis', () => {
+        const x = tf.tensor3d(
+          Array.from({ length: 2 * 3 * 5 }, (_, i) => i),
+          [2, 3, 5],
+        );
+        const nested = x.arraySync() as number[][][];
+        const parts = tf.tidy(() => [
+          ...tf.split(x, [2, -1, 1], 2).map((t) => t.arraySync()),
+          ...tf.split(x, 2, 0).map((t) => t.arraySync()),
+          ...tf.split(x, [1, 2], -2).map((t) => t.arraySync()),
+        ]);
+        const cut = (from: number, to: number) =>
+          nested.map((plane) => plane.map((row) => row.slice(from, to)));
+        expect(parts.slice(0, 3)).to.deep.equal([cut(0, 2), cut(2, 4), cut(4, 5)]);
+        expect(parts.slice(3, 5)).to.deep.equal([[nested[0]], [nested[1]]]);
+        expect(parts.slice(5)).to.deep.equal([
+          nested.map((p) => p.slice(0, 1)),
+          nested.map((p) => p.slice(1)),
+        ]);
+        const a = tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]);
+        const b = tf.tensor2d([[5], [6]]);
+        const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.concat([p, q], 1),
+              tf.tensor2d([
+                [1, 2, 3],
+                [4, 5, 6],
+              ]),
+            ),
+          ),
+        )([a, b]);
+        expect(da.arraySync()).to.deep.equal([
+          [1, 2],
+          [4, 5],
+        ]);
+        expect(db.arraySync()).to.deep.equal([[3], [6]]);
+        tf.dispose([x, a, b, da, db]);
+      });
+
       it('gather copies whole blocks along any axis and refuses out-of-range indices', () => {
         const x = tf.tensor3d(
           Array.from({ length: 2 * 4 * 20 }, (_, i) => i),
