@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 
@@ -39,4 +40,11 @@ export function printKernelTotals(
       `${name.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms ${String(calls).padStart(6)} calls\n`,
     );
   }
+}
+
+/** Size of the wasm backend's heap in MB (it grows to the peak and never shrinks), or undefined on other backends. */
+export function wasmHeapMb(): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? Math.round(heap.byteLength / 2 ** 20) : undefined;
 }

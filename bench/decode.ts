@@ -14,7 +14,7 @@ import { REF_SMALL } from '../model/config.js';
 import { search } from '../model/search.js';
 import { Seq2Seq } from '../model/seq2seq.js';
 import { SeededRandom } from '../random.js';
-import { peakRssMb, printFigure, printKernelTotals } from './_common.js';
+import { peakRssMb, printFigure, printKernelTotals, wasmHeapMb } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -92,6 +92,7 @@ for (const variant of variants) {
     steps,
     leaked_tensors: tf.memory().numTensors - tensorsBefore,
     peak_rss_mb: peakRssMb(),
+    wasm_heap_mb: wasmHeapMb(),
   });
 }
 model.dispose();

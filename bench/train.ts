@@ -14,7 +14,7 @@ import { Seq2Seq } from '../model/seq2seq.js';
 import { Trainer } from '../model/trainer.js';
 import { SeededRandom } from '../random.js';
 import { BOS_ID, EOS_ID, type Batch } from '../types.js';
-import { peakRssMb, printFigure, printKernelTotals } from './_common.js';
+import { peakRssMb, printFigure, printKernelTotals, wasmHeapMb } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -78,6 +78,7 @@ if (flags.profile) {
     return tf.scalar(0);
   });
   printKernelTotals('training step', info.kernels);
+  process.stderr.write(`peak tensor memory in the step: ${Math.round(info.peakBytes / 2 ** 20)} MB\n`);
 }
 /** Busy CPU seconds of the whole machine so far, from /proc/stat (all but idle and iowait). */
 function machineBusySeconds(): number {
@@ -112,6 +113,7 @@ printFigure({
   tgt_len: tgtLen,
   final_loss: Number(finalLoss.toFixed(4)),
   peak_rss_mb: peakRssMb(),
+  wasm_heap_mb: wasmHeapMb(),
   // CPU used by this process and by everything else during the timed steps, as the peer reports.
   own_cores: Number(ownCores.toFixed(2)),
   foreign_cores: Number(foreignCores.toFixed(2)),
