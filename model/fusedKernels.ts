@@ -143,15 +143,14 @@ function lstmCellGrad(backendName: JsKernelBackend) {
 }
 
 /**
- * Label-smoothed cross-entropy. Inputs: logits [N,V], probs = softmax(logits) [N,V] (computed by
- * the backend's native softmax), targets [N] int32, weights [N] (0 for PAD, 1/count otherwise).
- * Attr smoothing ε. Outputs: weighted loss per token [N] and its gradient w.r.t. the logits
- * [N,V]: w·(p − ε/V − (1−ε)·[k = y]). log-sum-exp is taken as z_max − log p_max (p_max ≥ 1/V,
- * so no underflow).
+ * Label-smoothed cross-entropy. Inputs: logits [N,V], targets [N] int32, weights [N] (0 for PAD,
+ * 1/count otherwise). Attr smoothing ε. Outputs: weighted loss per token [N] and its gradient
+ * w.r.t. the logits [N,V]: w·(softmax(z) − ε/V − (1−ε)·[k = y]). The softmax is computed here,
+ * into the gradient's memory, so no [N,V] probability tensor is kept.
  */
 function smoothedXent(backendName: JsKernelBackend) {
   return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
-    const { logits, probs, targets, weights } = inputs as Record<string, tf.TensorInfo>;
+    const { logits, targets, weights } = inputs as Record<string, tf.TensorInfo>;
     const smoothing = (attrs as { smoothing: number }).smoothing;
     const [tokens, vocab] = logits.shape;
     const io = new KernelIo(backend, backendName);
@@ -160,14 +159,28 @@ function smoothedXent(backendName: JsKernelBackend) {
       outputs,
       infos,
     } = io.views(
-      [logits, probs, targets, weights],
+      [logits, targets, weights],
       [
         { shape: [tokens], dtype: 'float32' },
         { shape: logits.shape, dtype: 'float32' },
       ],
     );
-    const [z, p, y, w] = views;
+    const [z, y, w] = views;
     const [loss, grad] = outputs;
+    const native = nativeKernels();
+    if (native) {
+      native.smoothedXent(
+        z as Float32Array,
+        y as Int32Array,
+        w as Float32Array,
+        loss as Float32Array,
+        grad as Float32Array,
+        tokens,
+        vocab,
+        smoothing,
+      );
+      return io.result(infos);
+    }
     const uniform = smoothing / vocab;
     for (let n = 0; n < tokens; n++) {
       const weight = w[n];
@@ -178,17 +191,20 @@ function smoothedXent(backendName: JsKernelBackend) {
         grad.fill(0, row, row + vocab);
         continue;
       }
-      let maxIndex = 0;
+      let max = -Infinity;
+      for (let k = 0; k < vocab; k++) if (z[row + k] > max) max = z[row + k];
+      let sumExp = 0;
       let sum = 0;
       for (let k = 0; k < vocab; k++) {
-        const value = z[row + k];
-        sum += value;
-        if (value > z[row + maxIndex]) maxIndex = k;
-        grad[row + k] = weight * (p[row + k] - uniform);
+        const e = Math.exp(z[row + k] - max);
+        grad[row + k] = e;
+        sumExp += e;
+        sum += z[row + k];
       }
+      for (let k = 0; k < vocab; k++) grad[row + k] = weight * (grad[row + k] / sumExp - uniform);
       const gold = y[n];
       grad[row + gold] -= weight * (1 - smoothing);
-      const logSumExp = z[row + maxIndex] - Math.log(p[row + maxIndex]);
+      const logSumExp = max + Math.log(sumExp);
       loss[n] = weight * (logSumExp - (1 - smoothing) * z[row + gold] - uniform * sum);
     }
     return io.result(infos);

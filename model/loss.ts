@@ -41,8 +41,8 @@ export function labelSmoothedCrossEntropy(
 }
 
 /**
- * The same loss through the fused `SubflowSmoothedXent` kernel: the backend's native softmax,
- * then one JS pass giving per-token losses and the gradient together.
+ * The same loss through the fused `SubflowSmoothedXent` kernel: one pass giving per-token losses
+ * and the gradient together (in C with the native addon).
  */
 function fusedLoss(
   logits: tf.Tensor2D,
@@ -57,14 +57,9 @@ function fusedLoss(
     weights: tf.tensor1d(weightValues.map((w) => w * scale)),
   };
   const loss = tf.customGrad((z, save) => {
-    const probs = tf.softmax(z as tf.Tensor2D);
     const [perToken, grad] = tf
       .engine()
-      .runKernel(
-        'SubflowSmoothedXent',
-        { logits: z as tf.Tensor, probs, ...inputs },
-        { smoothing },
-      ) as tf.Tensor[];
+      .runKernel('SubflowSmoothedXent', { logits: z as tf.Tensor, ...inputs }, { smoothing }) as tf.Tensor[];
     (save as tf.GradSaveFunc)([grad]);
     return {
       value: tf.sum(perToken),

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 
 /**
  * Loads `subflow-native` (native/), the optional addon with subflow's C kernels: OpenBLAS matrix
- * products (blasKernels.ts) and the LSTM-cell and log-softmax loops (fusedKernels.ts). `npm ci`
+ * products (blasKernels.ts) and the LSTM-cell, cross-entropy and log-softmax loops (fusedKernels.ts). `npm ci`
  * builds it when a C compiler is present; without it every kernel has a JS/wasm path.
  */
 
@@ -45,6 +45,17 @@ export interface NativeAddon {
     dStatePrevious: Float32Array,
     batch: number,
     units: number,
+  ): void;
+  /** Label-smoothed cross-entropy per row and its gradient, as fusedKernels.ts's SubflowSmoothedXent. */
+  smoothedXent(
+    logits: Float32Array,
+    targets: Int32Array,
+    weights: Float32Array,
+    loss: Float32Array,
+    grad: Float32Array,
+    rows: number,
+    vocab: number,
+    smoothing: number,
   ): void;
   /** Row-wise log-softmax of x [rows, cols] into out. */
   logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;

@@ -312,6 +312,63 @@ static napi_value log_softmax(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// smoothedXent(logits, targets, weights, loss, grad, rows, vocab, smoothing): label-smoothed
+// cross-entropy per row and its gradient w.r.t. the logits (fusedKernels.ts's SubflowSmoothedXent):
+// loss = w·(lse(z) − (1−ε)·z_y − ε/V·Σz), grad = w·(softmax(z) − ε/V − (1−ε)·[k = y]).
+static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value args[8];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 8) return throw_error(env, "smoothedXent: expected 8 arguments");
+  bool is_typed = false;
+  napi_is_typedarray(env, args[1], &is_typed);
+  napi_typedarray_type type = napi_float32_array;
+  size_t targets_len = 0;
+  void *raw = NULL;
+  if (is_typed) napi_get_typedarray_info(env, args[1], &type, &targets_len, &raw, NULL, NULL);
+  if (!is_typed || type != napi_int32_array) return throw_error(env, "smoothedXent: targets must be an Int32Array");
+  const int32_t *targets = (const int32_t *)raw;
+  float *z_all, *w, *loss, *grad_all;
+  size_t len[4];
+  if (!float_array(env, args[0], &z_all, &len[0]) || !float_array(env, args[2], &w, &len[1]) ||
+      !float_array(env, args[3], &loss, &len[2]) || !float_array(env, args[4], &grad_all, &len[3]))
+    return NULL;
+  const long rows = int_arg(env, args[5]), vocab = int_arg(env, args[6]);
+  double smoothing_arg = 0;
+  napi_get_value_double(env, args[7], &smoothing_arg);
+  const float smoothing = (float)smoothing_arg;
+  if (rows < 0 || vocab < 1 || len[0] < (size_t)(rows * vocab) || targets_len < (size_t)rows ||
+      len[1] < (size_t)rows || len[2] < (size_t)rows || len[3] < (size_t)(rows * vocab))
+    return throw_error(env, "smoothedXent: shapes do not fit the arrays");
+  const float uniform = smoothing / (float)vocab;
+  for (long n = 0; n < rows; n++) {
+    const float *z = z_all + n * vocab;
+    float *grad = grad_all + n * vocab;
+    const float weight = w[n];
+    const int32_t gold = targets[n];
+    if (weight == 0.0f || gold < 0 || gold >= vocab) {
+      loss[n] = 0.0f;
+      memset(grad, 0, sizeof(float) * vocab);
+      continue;
+    }
+    float max = z[0];
+    for (long k = 1; k < vocab; k++) max = fmaxf(max, z[k]);
+    float sum_exp = 0.0f, sum_z = 0.0f;
+    for (long k = 0; k < vocab; k++) {
+      const float e = exp_approx(z[k] - max);
+      grad[k] = e;
+      sum_exp += e;
+      sum_z += z[k];
+    }
+    const float scale = weight / sum_exp, offset = weight * uniform;
+    for (long k = 0; k < vocab; k++) grad[k] = grad[k] * scale - offset;
+    grad[gold] -= weight * (1.0f - smoothing);
+    const float lse = max + logf(sum_exp);
+    loss[n] = weight * (lse - (1.0f - smoothing) * z[gold] - uniform * sum_z);
+  }
+  return NULL;
+}
+
 // info() → { available, error, threads, config }
 static napi_value blas_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -350,6 +407,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "lstmCell", fn);
   napi_create_function(env, "lstmCellGrad", NAPI_AUTO_LENGTH, lstm_cell_grad, NULL, &fn);
   napi_set_named_property(env, exports, "lstmCellGrad", fn);
+  napi_create_function(env, "smoothedXent", NAPI_AUTO_LENGTH, smoothed_xent, NULL, &fn);
+  napi_set_named_property(env, exports, "smoothedXent", fn);
   napi_create_function(env, "logSoftmax", NAPI_AUTO_LENGTH, log_softmax, NULL, &fn);
   napi_set_named_property(env, exports, "logSoftmax", fn);
   return exports;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
+import { labelSmoothedCrossEntropy } from '../../model/loss.js';
 import { fusedLstmCell } from '../../model/lstm.js';
 import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/fusedKernels.js';
 import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/nativeAddon.js';
@@ -69,6 +70,20 @@ describe('native element-wise kernels and block gather', function () {
           return [next, ...grads];
         });
         tf.dispose([projection, recurrent, state, mask, dState]);
+        expect(worstAbsolute(native, js)).to.be.at.most(2e-6);
+      });
+
+      it('the C label-smoothed cross-entropy and its gradient match the JS loop (PAD rows, peaked rows)', function () {
+        if (!loadNativeAddon().addon) this.skip();
+        const rng = new SeededRandom(10);
+        const logits = tf.concat(
+          [uniform(rng, [5, 300], 15), uniform(rng, [2, 300], 1e-2)],
+          0,
+        ) as tf.Tensor2D;
+        const targets = Int32Array.from([5, 0, 299, 17, 0, 3, 1]);
+        const loss = (z: tf.Tensor): tf.Scalar => labelSmoothedCrossEntropy(z as tf.Tensor2D, targets, 0.1);
+        const { native, js } = nativeAndJs(() => [loss(logits), tf.grad(loss)(logits)]);
+        logits.dispose();
         expect(worstAbsolute(native, js)).to.be.at.most(2e-6);
       });
 
