@@ -8,11 +8,12 @@ import {
   resolveSearchOptions,
   sameRows,
   toHypothesis,
-  topKOfRow,
+  topKRows,
   type DecodingModel,
   type Hypothesis,
   type HypothesisNode,
   type ResolvedSearchOptions,
+  type RowsTopK,
   type SearchOptions,
 } from './searchCommon.js';
 
@@ -70,6 +71,8 @@ export function beamSearch<E, D>(
       const attention = settings.returnAttention ? (out.attention.dataSync() as Float32Array) : undefined;
       const vocab = out.logProbs.shape[1];
       tf.dispose([out.logProbs, out.attention]);
+      const banEos = settings.fixedSteps !== undefined || step < settings.minLength;
+      const top = topKRows(logProbs, rowSentence.length, vocab, settings.beam, banEos ? EOS_ID : -1);
 
       const next = { origin: [] as number[], token: [] as number[], sentence: [] as number[] };
       const nextNode: HypothesisNode[] = [];
@@ -80,6 +83,7 @@ export function beamSearch<E, D>(
         const candidates = collectCandidates(
           logProbs,
           vocab,
+          top,
           first,
           end,
           rowNode,
@@ -156,6 +160,7 @@ export function beamSearch<E, D>(
 function collectCandidates(
   logProbs: Float32Array,
   vocab: number,
+  top: RowsTopK,
   first: number,
   end: number,
   rowNode: readonly (HypothesisNode | undefined)[],
@@ -175,7 +180,6 @@ function collectCandidates(
   const penalty = lengthPenalty(step + 1, settings.alpha);
   const fixed = settings.fixedSteps !== undefined;
   const atLimit = !fixed && step >= limit;
-  const banEos = fixed || step < settings.minLength;
   for (let row = first; row < end; row++) {
     const offset = row * vocab;
     const parentLogProb = rowNode[row]?.logProb ?? 0;
@@ -187,8 +191,8 @@ function collectCandidates(
       add(EOS_ID, logProbs[offset + EOS_ID]);
       continue;
     }
-    const top = topKOfRow(logProbs, offset, vocab, settings.beam, banEos ? EOS_ID : -1);
-    for (let i = 0; i < top.count; i++) add(top.indices[i], top.values[i]);
+    const base = row * settings.beam;
+    for (let i = 0; i < top.counts[row]; i++) add(top.indices[base + i], top.values[base + i]);
   }
   // Stable sort: on equal scores kept hypotheses (listed first) and lower rows/ids win.
   return candidates.sort((a, b) => b.normalised - a.normalised);

@@ -57,6 +57,17 @@ export interface NativeAddon {
     vocab: number,
     smoothing: number,
   ): void;
+  /** Per row of values [rows, cols], the k best columns and values (as searchCommon.ts's topKOfRow). */
+  topKRows(
+    values: Float32Array,
+    rows: number,
+    cols: number,
+    k: number,
+    skip: number,
+    outIndices: Int32Array,
+    outValues: Float32Array,
+    outCounts: Int32Array,
+  ): void;
   /** Row-wise log-softmax of x [rows, cols] into out. */
   logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   info(): { available: boolean; error: string; threads: number; config: string };

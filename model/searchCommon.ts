@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
 import { EOS_ID, PAD_ID } from '../types.js';
+import { nativeKernels } from './nativeAddon.js';
 
 /**
  * What decoding needs of a model; `Seq2Seq` satisfies it with its EncoderState/DecoderState.
@@ -173,6 +174,38 @@ export function topKOfRow(
     if (count < k) count++;
   }
   return { indices: bestIdx, values: bestVal, count };
+}
+
+/** The k best entries of every row of a [rows, cols] block, as topKOfRow gives them per row. */
+export interface RowsTopK {
+  /** Columns, [rows·k], best first within each row. */
+  indices: Int32Array;
+  /** Values, [rows·k]. */
+  values: Float32Array;
+  /** How many of each row's k slots are filled, [rows]. */
+  counts: Int32Array;
+}
+
+/**
+ * `topKOfRow` for every row of `values` [rows, cols] at once; in C when the native addon is
+ * built (the JS loop costs ≈3 ms per beam step over 160 × 8000 log-probabilities).
+ */
+export function topKRows(values: Float32Array, rows: number, cols: number, k: number, skip = -1): RowsTopK {
+  const indices = new Int32Array(rows * k);
+  const best = new Float32Array(rows * k);
+  const counts = new Int32Array(rows);
+  const native = nativeKernels();
+  if (native) {
+    native.topKRows(values, rows, cols, k, skip, indices, best, counts);
+    return { indices, values: best, counts };
+  }
+  for (let row = 0; row < rows; row++) {
+    const top = topKOfRow(values, row * cols, cols, k, skip);
+    indices.set(top.indices, row * k);
+    best.set(top.values, row * k);
+    counts[row] = top.count;
+  }
+  return { indices, values: best, counts };
 }
 
 /** A node of the hypothesis tree: each live or finished hypothesis points at its parent. */

@@ -369,6 +369,70 @@ static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Int32Array argument's data and length; false (with a JS exception pending) otherwise.
+static bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  napi_typedarray_type type = napi_float32_array;
+  void *raw = NULL;
+  if (is_typed) napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL);
+  if (!is_typed || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "expected an Int32Array");
+    return false;
+  }
+  *data = (int32_t *)raw;
+  return true;
+}
+
+// topKRows(values, rows, cols, k, skip, outIndices, outValues, outCounts): per row, the k largest
+// values (best first) and their column, as searchCommon.ts's topKOfRow: NaN and −∞ never chosen,
+// ties keep the lower column, column `skip` (or −1) excluded. Outputs [rows·k], [rows·k], [rows].
+static napi_value top_k_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value args[8];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 8) return throw_error(env, "topKRows: expected 8 arguments");
+  float *values, *best_val;
+  int32_t *best_idx, *counts;
+  size_t len[4];
+  if (!float_array(env, args[0], &values, &len[0])) return NULL;
+  const long rows = int_arg(env, args[1]), cols = int_arg(env, args[2]), k = int_arg(env, args[3]);
+  const long skip = int_arg(env, args[4]);
+  if (!int_array(env, args[5], &best_idx, &len[1]) || !float_array(env, args[6], &best_val, &len[2]) ||
+      !int_array(env, args[7], &counts, &len[3]))
+    return NULL;
+  if (rows < 0 || cols < 0 || k < 1 || len[0] < (size_t)(rows * cols) || len[1] < (size_t)(rows * k) ||
+      len[2] < (size_t)(rows * k) || len[3] < (size_t)rows)
+    return throw_error(env, "topKRows: shapes do not fit the arrays");
+  for (long r = 0; r < rows; r++) {
+    const float *x = values + r * cols;
+    int32_t *idx = best_idx + r * k;
+    float *val = best_val + r * k;
+    for (long j = 0; j < k; j++) {
+      val[j] = -INFINITY;
+      idx[j] = 0;
+    }
+    long count = 0;
+    float threshold = -INFINITY;
+    for (long i = 0; i < cols; i++) {
+      const float v = x[i];
+      if (!(v > threshold) || i == skip) continue;  // also rejects NaN and −∞
+      long at = count < k ? count : k - 1;
+      while (at > 0 && v > val[at - 1]) {
+        val[at] = val[at - 1];
+        idx[at] = idx[at - 1];
+        at--;
+      }
+      val[at] = v;
+      idx[at] = (int32_t)i;
+      if (count < k) count++;
+      threshold = val[k - 1];
+    }
+    counts[r] = (int32_t)count;
+  }
+  return NULL;
+}
+
 // info() → { available, error, threads, config }
 static napi_value blas_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -409,6 +473,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "lstmCellGrad", fn);
   napi_create_function(env, "smoothedXent", NAPI_AUTO_LENGTH, smoothed_xent, NULL, &fn);
   napi_set_named_property(env, exports, "smoothedXent", fn);
+  napi_create_function(env, "topKRows", NAPI_AUTO_LENGTH, top_k_rows, NULL, &fn);
+  napi_set_named_property(env, exports, "topKRows", fn);
   napi_create_function(env, "logSoftmax", NAPI_AUTO_LENGTH, log_softmax, NULL, &fn);
   napi_set_named_property(env, exports, "logSoftmax", fn);
   return exports;

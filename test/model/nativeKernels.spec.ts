@@ -4,6 +4,7 @@ import { labelSmoothedCrossEntropy } from '../../model/loss.js';
 import { fusedLstmCell } from '../../model/lstm.js';
 import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/fusedKernels.js';
 import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/nativeAddon.js';
+import { topKRows } from '../../model/searchCommon.js';
 import { SeededRandom } from '../../random.js';
 import { useBackend, useWasm } from './modelFixtures.js';
 
@@ -37,6 +38,31 @@ describe('native element-wise kernels and block gather', function () {
     setNativeKernelsEnabled(true);
     setFusedKernelsEnabled(true);
     await useWasm();
+  });
+
+  it('top-k of every row in C equals the JS selection (ties, NaN, −∞, a skipped column, short rows)', function () {
+    if (!loadNativeAddon().addon) this.skip();
+    const rng = new SeededRandom(13);
+    const cols = 50;
+    const values = Float32Array.from({ length: 6 * cols }, () => Math.round(rng.next() * 20) / 4 - 5);
+    values.fill(-Infinity, 2 * cols, 3 * cols - 2); // a row with only two finite values
+    values[3 * cols + 7] = NaN;
+    values.fill(1, 4 * cols, 5 * cols); // all ties
+    for (const [k, skip] of [
+      [1, -1],
+      [5, 2],
+      [7, 0],
+    ]) {
+      setNativeKernelsEnabled(true);
+      const native = topKRows(values, 6, cols, k, skip);
+      setNativeKernelsEnabled(false);
+      const js = topKRows(values, 6, cols, k, skip);
+      setNativeKernelsEnabled(true);
+      expect(Array.from(native.counts)).to.deep.equal(Array.from(js.counts));
+      expect(Array.from(native.indices)).to.deep.equal(Array.from(js.indices));
+      expect(Array.from(native.values)).to.deep.equal(Array.from(js.values));
+      expect(native.counts[2]).to.equal(Math.min(k, 2));
+    }
   });
 
   for (const backend of ['wasm', 'cpu'] as const) {
