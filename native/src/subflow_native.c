@@ -33,6 +33,14 @@ static set_threads_fn blas_set_threads = NULL;
 static get_config_fn blas_get_config = NULL;
 static char load_error[512] = "";
 
+// Hot loops get an AVX2+FMA clone besides the baseline one (GCC function multi-versioning; the
+// loader picks one by CPU), so the build stays portable.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define CLONES
+#endif
+
 // Activations tfjs's _FusedMatMul can ask for and this addon applies itself.
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2 };
 
@@ -178,7 +186,7 @@ static bool float_args(napi_env env, napi_value *args, size_t count, float **arr
 }
 
 // Gate activations of one row: sigmoid for i, f, o and tanh for g, of projection + recurrent.
-static void gate_activations(const float *restrict xp, const float *restrict hu, float *restrict gates,
+CLONES static void gate_activations(const float *restrict xp, const float *restrict hu, float *restrict gates,
                              long units) {
   const long sigmoid_end = 3 * units;
   for (long j = 0; j < sigmoid_end; j++) gates[j] = sigmoid_approx(xp[j] + hu[j]);
@@ -186,7 +194,7 @@ static void gate_activations(const float *restrict xp, const float *restrict hu,
 }
 
 // c = f·c₋₁ + i·g, h = o·tanh(c) for one row.
-static void cell_forward(const float *restrict gates, const float *restrict c_prev, float *restrict h,
+CLONES static void cell_forward(const float *restrict gates, const float *restrict c_prev, float *restrict h,
                          float *restrict c, long units) {
   const float *restrict i = gates, *restrict f = gates + units, *restrict o = gates + 2 * units,
                         *restrict g = gates + 3 * units;
@@ -198,7 +206,7 @@ static void cell_forward(const float *restrict gates, const float *restrict c_pr
 }
 
 // The gradient of cell_forward for one row: dz over the pre-activations [i f o g], and dc₋₁.
-static void cell_backward(const float *restrict gates, const float *restrict c_prev, const float *restrict dh,
+CLONES static void cell_backward(const float *restrict gates, const float *restrict c_prev, const float *restrict dh,
                           const float *restrict dc_next, float *restrict dz, float *restrict dh_prev,
                           float *restrict dc_prev, long units) {
   const float *restrict i = gates, *restrict f = gates + units, *restrict o = gates + 2 * units,
@@ -287,6 +295,33 @@ static napi_value lstm_cell_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// max of x[0..n), n ≥ 1, over eight independent lanes: a single running max is a serial
+// dependency chain, and `a > b ? a : b` per lane maps onto (v)maxps.
+static inline float row_max(const float *restrict x, long n) {
+  float lanes[8];
+  for (int j = 0; j < 8; j++) lanes[j] = x[0];
+  long k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int j = 0; j < 8; j++) lanes[j] = x[k + j] > lanes[j] ? x[k + j] : lanes[j];
+  float max = lanes[0];
+  for (int j = 1; j < 8; j++) max = lanes[j] > max ? lanes[j] : max;
+  for (; k < n; k++) max = x[k] > max ? x[k] : max;
+  return max;
+}
+
+// The rows of log_softmax; compiled for AVX2+FMA and for the x86-64 baseline, picked at load time.
+CLONES static void log_softmax_rows(const float *restrict in, float *restrict out_all, long rows, long cols) {
+  for (long r = 0; r < rows; r++) {
+    const float *x = in + r * cols;
+    float *out = out_all + r * cols;
+    const float max = row_max(x, cols);
+    float sum = 0.0f;
+    for (long k = 0; k < cols; k++) sum += exp_approx(x[k] - max);
+    const float shift = max + logf(sum);
+    for (long k = 0; k < cols; k++) out[k] = x[k] - shift;
+  }
+}
+
 // logSoftmax(x, out, rows, cols): out = x − max − log Σ exp(x − max), row by row.
 static napi_value log_softmax(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -299,16 +334,7 @@ static napi_value log_softmax(napi_env env, napi_callback_info info) {
   const long rows = int_arg(env, args[2]), cols = int_arg(env, args[3]);
   if (rows < 0 || cols < 1 || len[0] < (size_t)(rows * cols) || len[1] < (size_t)(rows * cols))
     return throw_error(env, "logSoftmax: shapes do not fit the arrays");
-  for (long r = 0; r < rows; r++) {
-    const float *x = a[0] + r * cols;
-    float *out = a[1] + r * cols;
-    float max = x[0];
-    for (long k = 1; k < cols; k++) max = fmaxf(max, x[k]);
-    float sum = 0.0f;
-    for (long k = 0; k < cols; k++) sum += exp_approx(x[k] - max);
-    const float shift = max + logf(sum);
-    for (long k = 0; k < cols; k++) out[k] = x[k] - shift;
-  }
+  log_softmax_rows(a[0], a[1], rows, cols);
   return NULL;
 }
 
