@@ -92,17 +92,23 @@ export class Adam {
   applyGradients(grads: tf.NamedTensorMap): number {
     const names = [...this.variables.keys()].filter((name) => grads[name] !== undefined);
     const fused = fusedKernelsActive();
-    // One variable at a time, each in its own tidy, so the temporaries never exceed one variable's.
-    let sumOfSquares = 0;
+    // One variable at a time, each in its own tidy, so the temporaries never exceed one variable's;
+    // the sum stays on the device so the norm costs one read (one GPU sync on tfjs-node-gpu).
+    let total: tf.Tensor = tf.zeros([1]);
     for (const name of names) {
-      const partial = tf.tidy(() =>
-        fused
-          ? (tf.engine().runKernel('SubflowSumOfSquares', { x: grads[name] }, {}) as tf.Tensor[])[0]
-          : tf.sum(tf.square(grads[name])),
+      const next = tf.tidy(() =>
+        tf.add(
+          total,
+          fused
+            ? (tf.engine().runKernel('SubflowSumOfSquares', { x: grads[name] }, {}) as tf.Tensor[])[0]
+            : tf.reshape(tf.sum(tf.square(grads[name])), [1]),
+        ),
       );
-      sumOfSquares += partial.dataSync()[0];
-      partial.dispose();
+      total.dispose();
+      total = next;
     }
+    const sumOfSquares = total.dataSync()[0];
+    total.dispose();
     const normValue = Math.sqrt(sumOfSquares);
     if (!Number.isFinite(normValue)) return normValue;
     this.t += 1;
