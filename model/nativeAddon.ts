@@ -99,7 +99,7 @@ export function loadNativeAddon(): NativeAddonLoad {
   if (['off', '0', 'false', 'no'].includes(setting)) {
     loaded = {
       addon: undefined,
-      status: { available: false, description: 'native kernels off (SUBFLOW_NATIVE=off)' },
+      status: { available: false, description: 'native kernels turned off by SUBFLOW_NATIVE=off' },
     };
     return loaded;
   }

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
 import { resolveBackend } from '../../model/backend.js';
+import { blasStatus } from '../../model/blasKernels.js';
 import { isSubflowError, type SubflowError } from '../../errors.js';
 
 async function failure(run: () => Promise<unknown>): Promise<SubflowError> {
@@ -26,6 +28,29 @@ describe('resolveBackend', function () {
     expect(resolved.reason).to.include('tfjs-node: not installed');
     expect(resolved.reason).to.include('single-threaded');
     expect(resolved.reason).to.not.include('\n');
+  });
+
+  it('says whether the matmuls run on OpenBLAS, and why not when the native addon is off', () => {
+    const reasonWith = (env: NodeJS.ProcessEnv): string =>
+      execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          "const m = await import('./model/backend.ts'); console.log((await m.resolveBackend('wasm')).reason);",
+        ],
+        { env: { ...process.env, ...env }, encoding: 'utf8' },
+      ).trim();
+    expect(reasonWith({ SUBFLOW_NATIVE: 'off' })).to.equal(
+      'backend wasm, single-threaded under Node, matmuls without OpenBLAS (native kernels turned off by SUBFLOW_NATIVE=off) (requested)',
+    );
+    if (blasStatus().available) {
+      expect(reasonWith({})).to.match(
+        /^backend wasm, single-threaded under Node, matmuls on OpenBLAS [\d.]+, \d+ threads \(requested\)$/,
+      );
+    }
   });
 
   it('an explicitly requested tensorflow backend that is missing is an error naming the fix', async () => {
