@@ -34,8 +34,6 @@ interface GemmPlan {
   outShape: number[];
 }
 
-const product = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
-
 /**
  * Batch layout of `op(a)·op(b)` for operands of rank ≥ 2, or undefined when the batch dimensions
  * need general broadcasting (then the backend's own kernel runs).
@@ -55,8 +53,8 @@ export function planGemm(
   if ((transposeB ? bCols : bRows) !== k) return undefined;
   const aBatch = aShape.slice(0, -2);
   const bBatch = bShape.slice(0, -2);
-  const aCount = product(aBatch);
-  const bCount = product(bBatch);
+  const aCount = tf.util.sizeFromShape(aBatch);
+  const bCount = tf.util.sizeFromShape(bBatch);
   let outBatch: readonly number[];
   if (aCount === bCount && (aBatch.length === 0 || bBatch.length === 0 || sameDims(aBatch, bBatch)))
     outBatch = aBatch.length >= bBatch.length ? aBatch : bBatch;
@@ -64,7 +62,7 @@ export function planGemm(
   else if (bCount === 1 && bBatch.length <= aBatch.length) outBatch = aBatch;
   else return undefined;
   return {
-    batch: product(outBatch),
+    batch: tf.util.sizeFromShape(outBatch as number[]),
     m,
     n,
     k,

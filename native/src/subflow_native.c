@@ -67,19 +67,28 @@ static napi_value throw_error(napi_env env, const char *message) {
   return NULL;
 }
 
-// A Float32Array argument's data and length; false (with a JS exception pending) otherwise.
-static bool float_array(napi_env env, napi_value value, float **data, size_t *length) {
+// A typed-array argument's data and length when it has the expected element type; false (with a
+// JS TypeError pending) otherwise.
+static bool typed_array(napi_env env, napi_value value, napi_typedarray_type expected, void **data,
+                        size_t *length) {
   bool is_typed = false;
   napi_is_typedarray(env, value, &is_typed);
-  napi_typedarray_type type;
-  void *raw = NULL;
-  if (is_typed) napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL);
-  if (!is_typed || type != napi_float32_array) {
-    napi_throw_type_error(env, NULL, "expected a Float32Array");
+  napi_typedarray_type type = napi_float64_array;
+  if (is_typed) napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL);
+  if (!is_typed || type != expected) {
+    napi_throw_type_error(env, NULL,
+                          expected == napi_int32_array ? "expected an Int32Array" : "expected a Float32Array");
     return false;
   }
-  *data = (float *)raw;
   return true;
+}
+
+static bool float_array(napi_env env, napi_value value, float **data, size_t *length) {
+  return typed_array(env, value, napi_float32_array, (void **)data, length);
+}
+
+static bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
+  return typed_array(env, value, napi_int32_array, (void **)data, length);
 }
 
 static int int_arg(napi_env env, napi_value value) {
@@ -346,14 +355,9 @@ static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
   napi_value args[8];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   if (argc != 8) return throw_error(env, "smoothedXent: expected 8 arguments");
-  bool is_typed = false;
-  napi_is_typedarray(env, args[1], &is_typed);
-  napi_typedarray_type type = napi_float32_array;
+  int32_t *targets;
   size_t targets_len = 0;
-  void *raw = NULL;
-  if (is_typed) napi_get_typedarray_info(env, args[1], &type, &targets_len, &raw, NULL, NULL);
-  if (!is_typed || type != napi_int32_array) return throw_error(env, "smoothedXent: targets must be an Int32Array");
-  const int32_t *targets = (const int32_t *)raw;
+  if (!int_array(env, args[1], &targets, &targets_len)) return NULL;
   float *z_all, *w, *loss, *grad_all;
   size_t len[4];
   if (!float_array(env, args[0], &z_all, &len[0]) || !float_array(env, args[2], &w, &len[1]) ||
@@ -393,21 +397,6 @@ static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
     loss[n] = weight * (lse - (1.0f - smoothing) * z[gold] - uniform * sum_z);
   }
   return NULL;
-}
-
-// Int32Array argument's data and length; false (with a JS exception pending) otherwise.
-static bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
-  bool is_typed = false;
-  napi_is_typedarray(env, value, &is_typed);
-  napi_typedarray_type type = napi_float32_array;
-  void *raw = NULL;
-  if (is_typed) napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL);
-  if (!is_typed || type != napi_int32_array) {
-    napi_throw_type_error(env, NULL, "expected an Int32Array");
-    return false;
-  }
-  *data = (int32_t *)raw;
-  return true;
 }
 
 // topKRows(values, rows, cols, k, skip, outIndices, outValues, outCounts): per row, the k largest
