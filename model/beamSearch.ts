@@ -8,12 +8,12 @@ import {
   resolveSearchOptions,
   sameRows,
   toHypothesis,
-  topKRows,
+  topKLogSoftmaxRows,
   type DecodingModel,
   type Hypothesis,
   type HypothesisNode,
   type ResolvedSearchOptions,
-  type RowsTopK,
+  type StepTopK,
   type SearchOptions,
 } from './searchCommon.js';
 
@@ -37,8 +37,8 @@ interface Candidate {
  * its whole beam has finished or at its length limit, where only EOS may follow.
  *
  * The encoder runs once for all sentences; each step runs one `decodeStep` over the live rows of all
- * unfinished sentences (finished hypotheses and finished sentences leave the batch), reads the
- * log-probabilities once and picks each row's best K tokens by partial selection, never sorting K·V.
+ * unfinished sentences (finished hypotheses and finished sentences leave the batch) and takes each
+ * row's best K tokens straight from the logits (topKLogSoftmaxRows), never sorting or copying K·V.
  *
  * @param sources token ids of each sentence, ending with EOS, [batch][srcLen]
  * @returns per sentence, the nBest hypotheses sorted by score, best first
@@ -64,15 +64,13 @@ export function beamSearch<E, D>(
   let prevTokens = new Int32Array(sources.length).fill(BOS_ID);
   try {
     for (let step = 0; rowSentence.length > 0; step++) {
-      const out = model.decodeStep(encoder, prevTokens, state);
+      const out = model.decodeStepLogits(encoder, prevTokens, state);
       model.disposeDecoderState(state);
       state = out.newDecoderState;
-      const logProbs = out.logProbs.dataSync() as Float32Array;
-      const attention = settings.returnAttention ? (out.attention.dataSync() as Float32Array) : undefined;
-      const vocab = out.logProbs.shape[1];
-      tf.dispose([out.logProbs, out.attention]);
       const banEos = settings.fixedSteps !== undefined || step < settings.minLength;
-      const top = topKRows(logProbs, rowSentence.length, vocab, settings.beam, banEos ? EOS_ID : -1);
+      const top = topKLogSoftmaxRows(out.logits, settings.beam, banEos ? EOS_ID : -1);
+      const attention = settings.returnAttention ? (out.attention.dataSync() as Float32Array) : undefined;
+      tf.dispose([out.logits, out.attention]);
 
       const next = { origin: [] as number[], token: [] as number[], sentence: [] as number[] };
       const nextNode: HypothesisNode[] = [];
@@ -81,8 +79,6 @@ export function beamSearch<E, D>(
         let end = first;
         while (end < rowSentence.length && rowSentence[end] === sentence) end++;
         const candidates = collectCandidates(
-          logProbs,
-          vocab,
           top,
           first,
           end,
@@ -158,9 +154,7 @@ export function beamSearch<E, D>(
  * of its live rows [first, end). Live expansions all have length step+1, so one penalty divides them.
  */
 function collectCandidates(
-  logProbs: Float32Array,
-  vocab: number,
-  top: RowsTopK,
+  top: StepTopK,
   first: number,
   end: number,
   rowNode: readonly (HypothesisNode | undefined)[],
@@ -181,14 +175,13 @@ function collectCandidates(
   const fixed = settings.fixedSteps !== undefined;
   const atLimit = !fixed && step >= limit;
   for (let row = first; row < end; row++) {
-    const offset = row * vocab;
     const parentLogProb = rowNode[row]?.logProb ?? 0;
     const add = (token: number, tokenLogProb: number) => {
       const logProb = parentLogProb + tokenLogProb;
       candidates.push({ normalised: logProb / penalty, row, token, tokenLogProb, logProb });
     };
     if (atLimit) {
-      add(EOS_ID, logProbs[offset + EOS_ID]);
+      add(EOS_ID, top.eosLogProbs[row]);
       continue;
     }
     const base = row * settings.beam;

@@ -5,7 +5,7 @@ import {
   padSources,
   resolveSearchOptions,
   toHypothesis,
-  topKRows,
+  topKLogSoftmaxRows,
   type DecodingModel,
   type Hypothesis,
   type HypothesisNode,
@@ -13,9 +13,9 @@ import {
 } from './searchCommon.js';
 
 /**
- * Greedy decoding (beam 1) for many sentences at once: the argmax, its log-probability and the EOS
- * log-probability of every row are computed on the backend and read as one [rows, 3] block per step,
- * instead of the whole [rows, vocab] distribution. Sentences leave the batch as they finish. Returns
+ * Greedy decoding (beam 1) for many sentences at once: each row's argmax, its log-probability and
+ * the EOS log-probability come straight from the logits (topKLogSoftmaxRows with k = 1), never as a
+ * [rows, vocab] log-probability block. Sentences leave the batch as they finish. Returns
  * exactly what `beamSearch` with beam 1 returns (same tokens, same scores).
  *
  * @param sources token ids of each sentence, ending with EOS, [batch][srcLen]
@@ -41,17 +41,13 @@ export function greedySearch<E, D>(
   let prevTokens = new Int32Array(sources.length).fill(BOS_ID);
   try {
     for (let step = 0; rowSentence.length > 0; step++) {
-      const out = model.decodeStep(encoder, prevTokens, state);
+      const out = model.decodeStepLogits(encoder, prevTokens, state);
       model.disposeDecoderState(state);
       state = out.newDecoderState;
-      const vocab = out.logProbs.shape[1];
       const banEos = fixed || step < settings.minLength;
-      // The argmax of each row on the host (one read of [rows, vocab]): tfjs' slice of the EOS
-      // column alone costs ≈5 ms per step on wasm.
-      const logProbs = out.logProbs.dataSync() as Float32Array;
-      const best = topKRows(logProbs, rowSentence.length, vocab, 1, banEos ? EOS_ID : -1);
+      const best = topKLogSoftmaxRows(out.logits, 1, banEos ? EOS_ID : -1);
       const attention = settings.returnAttention ? (out.attention.dataSync() as Float32Array) : undefined;
-      tf.dispose([out.logProbs, out.attention]);
+      tf.dispose([out.logits, out.attention]);
 
       const keep: number[] = [];
       const nextNode: HypothesisNode[] = [];
@@ -61,7 +57,7 @@ export function greedySearch<E, D>(
         // A row with no finite log-probability (count 0) can only end.
         const end = atLimit || best.counts[row] === 0;
         const token = end ? EOS_ID : best.indices[row];
-        const tokenLogProb = end ? logProbs[row * vocab + EOS_ID] : best.values[row];
+        const tokenLogProb = end ? best.eosLogProbs[row] : best.values[row];
         const parent = rowNode[row];
         const node: HypothesisNode = {
           token,

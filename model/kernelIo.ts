@@ -53,3 +53,26 @@ export class KernelIo {
     return this.cpuOutputs.map((o) => cpu.makeTensorInfo(o.shape, o.dtype, o.values));
   }
 }
+
+/**
+ * A float32 tensor's values on the host without a copy where the backend allows it: a view of the
+ * wasm heap or of the cpu backend's array (read it before the next tfjs op: a wasm allocation may
+ * move the heap), a `dataSync` copy on other backends.
+ */
+export function hostFloats(tensor: tf.Tensor): Float32Array {
+  if (tensor.dtype === 'float32') {
+    const owner = tensorBackend(tensor);
+    if (owner !== undefined && owner === tf.findBackend('wasm'))
+      return (owner as BackendWasm).typedArrayFromHeap(tensor) as Float32Array;
+    if (owner !== undefined && owner === tf.findBackend('cpu'))
+      return (owner as unknown as CpuBackendLike).data.get(tensor.dataId).values as Float32Array;
+  }
+  const data = tensor.dataSync();
+  return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+}
+
+/** The backend that holds a tensor's data (tensors stay where they were made when the backend changes). */
+function tensorBackend(tensor: tf.Tensor): tf.KernelBackend | undefined {
+  const engine = tf.engine() as unknown as { state: { tensorInfo: WeakMap<tf.DataId, { backend: tf.KernelBackend }> } };
+  return engine.state.tensorInfo.get(tensor.dataId)?.backend;
+}

@@ -57,17 +57,25 @@ export interface NativeAddon {
     vocab: number,
     smoothing: number,
   ): void;
-  /** Per row of values [rows, cols], the k best columns and values (as searchCommon.ts's topKOfRow). */
-  topKRows(
-    values: Float32Array,
+  /**
+   * Per row of logits [rows, cols]: the k best log-probabilities (logit − logsumexp, best first),
+   * their columns and how many are filled (as searchCommon.ts's topKLogSoftmaxRows), and the
+   * log-probability of column `extra`; outputs [rows·k], [rows·k], [rows], [rows].
+   */
+  topKLogSoftmax(
+    logits: Float32Array,
     rows: number,
     cols: number,
     k: number,
     skip: number,
+    extra: number,
     outIndices: Int32Array,
     outValues: Float32Array,
     outCounts: Int32Array,
+    outExtra: Float32Array,
   ): void;
+  /** Element-wise tanh of x into out (out at least as long as x). */
+  tanh(x: Float32Array, out: Float32Array): void;
   /** Row-wise log-softmax of x [rows, cols] into out. */
   logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   info(): { available: boolean; error: string; threads: number; config: string };

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
 import { EOS_ID, PAD_ID } from '../types.js';
+import { hostFloats } from './kernelIo.js';
 import { nativeKernels } from './nativeAddon.js';
 
 /**
@@ -11,12 +12,15 @@ export interface DecodingModel<E = unknown, D = unknown> {
   /** Encodes padded sources [batch, srcLen] (row-major) with their real lengths [batch]. */
   encode(src: Int32Array, srcLen: ArrayLike<number>): E;
   initialDecoderState(encoder: E): D;
-  /** One step for every row: log p(next) [batch, tgtVocab] and attention [batch, srcLen]. */
-  decodeStep(
+  /**
+   * One step for every row: next-token logits [batch, tgtVocab] (their row-wise log-softmax is
+   * log p(next); log-probabilities themselves are valid logits) and attention [batch, srcLen].
+   */
+  decodeStepLogits(
     encoder: E,
     prevTokens: Int32Array,
     state: D,
-  ): { logProbs: tf.Tensor2D; newDecoderState: D; attention: tf.Tensor2D };
+  ): { logits: tf.Tensor2D; newDecoderState: D; attention: tf.Tensor2D };
   selectEncoderRows(state: E, rows: Int32Array): E;
   selectDecoderRows(state: D, rows: Int32Array): D;
   disposeEncoderState(state: E): void;
@@ -176,36 +180,57 @@ export function topKOfRow(
   return { indices: bestIdx, values: bestVal, count };
 }
 
-/** The k best entries of every row of a [rows, cols] block, as topKOfRow gives them per row. */
-export interface RowsTopK {
-  /** Columns, [rows·k], best first within each row. */
+/** Per row of a decoder step: the k most likely next tokens and the EOS log-probability. */
+export interface StepTopK {
+  /** Token ids, [rows·k], best first within each row. */
   indices: Int32Array;
-  /** Values, [rows·k]. */
+  /** Their log-probabilities, [rows·k]. */
   values: Float32Array;
-  /** How many of each row's k slots are filled, [rows]. */
+  /** How many of each row's k slots are filled, [rows]: 0 when the row has no usable distribution. */
   counts: Int32Array;
+  /** log p(EOS) of each row, [rows]. */
+  eosLogProbs: Float32Array;
 }
 
 /**
- * `topKOfRow` for every row of `values` [rows, cols] at once; in C when the native addon is
- * built (the JS loop costs ≈3 ms per beam step over 160 × 8000 log-probabilities).
+ * The k most likely tokens of every row of a decoder step's logits [rows, vocab] (token `skip`
+ * excluded, −1 for none) with their log-probabilities, and each row's log p(EOS). The top k of a
+ * row's logits are the top k of its log-softmax, so only logsumexp is needed per row: no
+ * [rows, vocab] log-probability tensor is written or copied to the host. On wasm and cpu the
+ * logits are read in place (in C when the native addon is built); elsewhere they are read once.
+ * A row whose log-softmax is not finite (NaN or ±∞ logits) gets count 0.
  */
-export function topKRows(values: Float32Array, rows: number, cols: number, k: number, skip = -1): RowsTopK {
-  const indices = new Int32Array(rows * k);
-  const best = new Float32Array(rows * k);
-  const counts = new Int32Array(rows);
+export function topKLogSoftmaxRows(logits: tf.Tensor2D, k: number, skip = -1): StepTopK {
+  const [rows, cols] = logits.shape;
+  const values = hostFloats(logits);
+  const out: StepTopK = {
+    indices: new Int32Array(rows * k),
+    values: new Float32Array(rows * k),
+    counts: new Int32Array(rows),
+    eosLogProbs: new Float32Array(rows),
+  };
   const native = nativeKernels();
   if (native) {
-    native.topKRows(values, rows, cols, k, skip, indices, best, counts);
-    return { indices, values: best, counts };
+    native.topKLogSoftmax(values, rows, cols, k, skip, EOS_ID, out.indices, out.values, out.counts, out.eosLogProbs);
+    return out;
   }
   for (let row = 0; row < rows; row++) {
-    const top = topKOfRow(values, row * cols, cols, k, skip);
-    indices.set(top.indices, row * k);
-    best.set(top.values, row * k);
-    counts[row] = top.count;
+    const offset = row * cols;
+    let max = -Infinity;
+    for (let i = 0; i < cols; i++) if (values[offset + i] > max) max = values[offset + i];
+    let sum = 0;
+    for (let i = 0; i < cols; i++) sum += Math.exp(values[offset + i] - max);
+    const shift = max + Math.log(sum);
+    const top = topKOfRow(values, offset, cols, k, skip);
+    const count = Number.isFinite(shift) ? top.count : 0;
+    for (let j = 0; j < k; j++) {
+      out.indices[row * k + j] = top.indices[j];
+      out.values[row * k + j] = j < count ? top.values[j] - shift : -Infinity;
+    }
+    out.counts[row] = count;
+    out.eosLogProbs[row] = values[offset + EOS_ID] - shift;
   }
-  return { indices, values: best, counts };
+  return out;
 }
 
 /** A node of the hypothesis tree: each live or finished hypothesis points at its parent. */

@@ -120,7 +120,7 @@ export class Seq2Seq {
   }
 
   /**
-   * One greedy/beam decoding step for every row. Inputs are not disposed.
+   * One incremental decoding step for every row. Inputs are not disposed.
    * @param prevTokens previous output ids (BOS at the first step), [batch] int32
    */
   decodeStep(
@@ -128,16 +128,27 @@ export class Seq2Seq {
     prevTokens: tf.Tensor1D | Int32Array,
     state: DecoderState,
   ): DecodeStepResult {
+    const { logits, ...rest } = this.decodeStepLogits(encoder, prevTokens, state);
+    const logProbs = logSoftmaxRows(logits);
+    logits.dispose();
+    return { logProbs, ...rest };
+  }
+
+  /**
+   * `decodeStep` without the log-softmax: next-token logits [batch, tgtVocab]. Searches take their
+   * top k and logsumexp from these directly (searchCommon.ts's topKLogSoftmaxRows).
+   */
+  decodeStepLogits(
+    encoder: EncoderState,
+    prevTokens: tf.Tensor1D | Int32Array,
+    state: DecoderState,
+  ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     return tidyObject(() => {
       const ids = prevTokens instanceof tf.Tensor ? prevTokens : tf.tensor1d(prevTokens, 'int32');
       const embedded = tf.gather(this.weights.targetEmbedding, ids) as tf.Tensor2D;
       const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT);
       const logits = matMul2d(step.attentional, this.weights.output.kernel, this.weights.output.bias);
-      return {
-        logProbs: logSoftmaxRows(logits),
-        newDecoderState: step.state,
-        attention: step.attention,
-      };
+      return { logits, newDecoderState: step.state, attention: step.attention };
     });
   }
 

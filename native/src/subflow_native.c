@@ -103,6 +103,37 @@ static bool bool_arg(napi_env env, napi_value value) {
   return result;
 }
 
+// c += op(a)·op(b) by plain loops, for products too small to repay a cblas_sgemm call (its setup
+// costs ≈5 µs: attention's [1, 512]·[512, srcLen] per beam row is 160 such calls per step).
+CLONES static void small_gemm(bool trans_a, bool trans_b, int m, int n, int k, const float *restrict a,
+                              const float *restrict b, float *restrict c) {
+  for (int i = 0; i < m; i++) {
+    float *restrict ci = c + (long)i * n;
+    if (!trans_b) {
+      for (int p = 0; p < k; p++) {
+        const float av = trans_a ? a[(long)p * m + i] : a[(long)i * k + p];
+        const float *restrict bp = b + (long)p * n;
+        for (int j = 0; j < n; j++) ci[j] += av * bp[j];
+      }
+    } else {
+      for (int j = 0; j < n; j++) {
+        const float *restrict bj = b + (long)j * k;
+        float sum = 0.0f;
+        if (!trans_a) {
+          const float *restrict ai = a + (long)i * k;
+          for (int p = 0; p < k; p++) sum += ai[p] * bj[p];
+        } else {
+          for (int p = 0; p < k; p++) sum += a[(long)p * m + i] * bj[p];
+        }
+        ci[j] += sum;
+      }
+    }
+  }
+}
+
+// Products up to this many multiply-adds run as small_gemm loops instead of cblas_sgemm.
+#define SMALL_GEMM_MACS 32768L
+
 // gemm(a, b, out, batch, m, n, k, transA, transB, aBatchStride, bBatchStride, bias|null, activation)
 // out[i] = act(op(a[i]) · op(b[i]) + bias) for i < batch, row-major; a batch stride of 0
 // broadcasts that operand. bias (length n) may be null.
@@ -141,8 +172,9 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
       for (int row = 0; row < m; row++) memcpy(c + (long)row * n, bias, sizeof(float) * n);
       beta = 1.0f;
     }
-    if (k == 0) {
+    if (k == 0 || (long)m * n * k <= SMALL_GEMM_MACS) {
       if (bias == NULL) memset(c, 0, sizeof(float) * out_stride);
+      if (k > 0) small_gemm(trans_a, trans_b, m, n, k, a + i * a_stride, b + i * b_stride, c);
     } else {
       blas_sgemm(ROW_MAJOR, trans_a ? TRANS : NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, 1.0f,
                  a + i * a_stride, trans_a ? m : k, b + i * b_stride, trans_b ? k : n, beta, c, n);
@@ -399,52 +431,96 @@ static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// topKRows(values, rows, cols, k, skip, outIndices, outValues, outCounts): per row, the k largest
-// values (best first) and their column, as searchCommon.ts's topKOfRow: NaN and −∞ never chosen,
-// ties keep the lower column, column `skip` (or −1) excluded. Outputs [rows·k], [rows·k], [rows].
-static napi_value top_k_rows(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value args[8];
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 8) return throw_error(env, "topKRows: expected 8 arguments");
-  float *values, *best_val;
-  int32_t *best_idx, *counts;
-  size_t len[4];
-  if (!float_array(env, args[0], &values, &len[0])) return NULL;
-  const long rows = int_arg(env, args[1]), cols = int_arg(env, args[2]), k = int_arg(env, args[3]);
-  const long skip = int_arg(env, args[4]);
-  if (!int_array(env, args[5], &best_idx, &len[1]) || !float_array(env, args[6], &best_val, &len[2]) ||
-      !int_array(env, args[7], &counts, &len[3]))
-    return NULL;
-  if (rows < 0 || cols < 0 || k < 1 || len[0] < (size_t)(rows * cols) || len[1] < (size_t)(rows * k) ||
-      len[2] < (size_t)(rows * k) || len[3] < (size_t)rows)
-    return throw_error(env, "topKRows: shapes do not fit the arrays");
-  for (long r = 0; r < rows; r++) {
-    const float *x = values + r * cols;
-    int32_t *idx = best_idx + r * k;
-    float *val = best_val + r * k;
-    for (long j = 0; j < k; j++) {
-      val[j] = -INFINITY;
-      idx[j] = 0;
-    }
-    long count = 0;
-    float threshold = -INFINITY;
-    for (long i = 0; i < cols; i++) {
-      const float v = x[i];
-      if (!(v > threshold) || i == skip) continue;  // also rejects NaN and −∞
-      long at = count < k ? count : k - 1;
-      while (at > 0 && v > val[at - 1]) {
-        val[at] = val[at - 1];
-        idx[at] = idx[at - 1];
-        at--;
-      }
-      val[at] = v;
-      idx[at] = (int32_t)i;
-      if (count < k) count++;
-      threshold = val[k - 1];
-    }
-    counts[r] = (int32_t)count;
+// The k largest of x[0..cols) (best first) and their columns, as searchCommon.ts's topKOfRow:
+// NaN and −∞ never chosen, ties keep the lower column, column `skip` (or −1) excluded. Returns how
+// many of the k slots were filled.
+static long top_k_of_row(const float *restrict x, long cols, long k, long skip, int32_t *restrict idx,
+                         float *restrict val) {
+  for (long j = 0; j < k; j++) {
+    val[j] = -INFINITY;
+    idx[j] = 0;
   }
+  long count = 0;
+  float threshold = -INFINITY;
+  for (long i = 0; i < cols; i++) {
+    const float v = x[i];
+    if (!(v > threshold) || i == skip) continue;  // also rejects NaN and −∞
+    long at = count < k ? count : k - 1;
+    while (at > 0 && v > val[at - 1]) {
+      val[at] = val[at - 1];
+      idx[at] = idx[at - 1];
+      at--;
+    }
+    val[at] = v;
+    idx[at] = (int32_t)i;
+    if (count < k) count++;
+    threshold = val[k - 1];
+  }
+  return count;
+}
+
+// Per row of logits: the k best log-probabilities (logit − logsumexp) and their columns, and the
+// log-probability of column `extra`. The top k of a row's logits are the top k of its
+// log-probabilities, so no [rows, cols] log-softmax is ever written: one pass for the max, one
+// vectorised pass for Σ exp, one comparison pass for the top k, all over a row still in cache.
+CLONES static void top_k_log_softmax_rows(const float *restrict in, long rows, long cols, long k, long skip,
+                                          long extra, int32_t *restrict idx_all, float *restrict val_all,
+                                          int32_t *restrict counts, float *restrict extra_out) {
+  for (long r = 0; r < rows; r++) {
+    const float *x = in + r * cols;
+    const float max = row_max(x, cols);
+    float sum = 0.0f;
+    for (long i = 0; i < cols; i++) sum += exp_approx(x[i] - max);
+    const float shift = max + logf(sum);
+    int32_t *idx = idx_all + r * k;
+    float *val = val_all + r * k;
+    long count = top_k_of_row(x, cols, k, skip, idx, val);
+    // A row with a NaN or an infinite logit has no usable distribution (log_softmax gives NaN).
+    if (!isfinite(shift)) count = 0;
+    for (long j = 0; j < k; j++) val[j] = j < count ? val[j] - shift : -INFINITY;
+    counts[r] = (int32_t)count;
+    extra_out[r] = extra >= 0 && extra < cols ? x[extra] - shift : NAN;
+  }
+}
+
+// topKLogSoftmax(logits, rows, cols, k, skip, extra, outIndices, outValues, outCounts, outExtra):
+// outputs [rows·k], [rows·k], [rows], [rows] (see top_k_log_softmax_rows).
+static napi_value top_k_log_softmax(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value args[10];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 10) return throw_error(env, "topKLogSoftmax: expected 10 arguments");
+  float *logits, *best_val, *extra_out;
+  int32_t *best_idx, *counts;
+  size_t len[5];
+  if (!float_array(env, args[0], &logits, &len[0])) return NULL;
+  const long rows = int_arg(env, args[1]), cols = int_arg(env, args[2]), k = int_arg(env, args[3]);
+  const long skip = int_arg(env, args[4]), extra = int_arg(env, args[5]);
+  if (!int_array(env, args[6], &best_idx, &len[1]) || !float_array(env, args[7], &best_val, &len[2]) ||
+      !int_array(env, args[8], &counts, &len[3]) || !float_array(env, args[9], &extra_out, &len[4]))
+    return NULL;
+  if (rows < 0 || cols < 1 || k < 1 || len[0] < (size_t)(rows * cols) || len[1] < (size_t)(rows * k) ||
+      len[2] < (size_t)(rows * k) || len[3] < (size_t)rows || len[4] < (size_t)rows)
+    return throw_error(env, "topKLogSoftmax: shapes do not fit the arrays");
+  top_k_log_softmax_rows(logits, rows, cols, k, skip, extra, best_idx, best_val, counts, extra_out);
+  return NULL;
+}
+
+// tanh(x, out, n): element-wise tanh (tanh_approx) for the wasm and cpu backends' Tanh kernel.
+CLONES static void tanh_loop(const float *restrict x, float *restrict out, long n) {
+  for (long i = 0; i < n; i++) out[i] = tanh_approx(x[i]);
+}
+
+static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 2) return throw_error(env, "tanh: expected 2 arguments");
+  float *a[2];
+  size_t len[2];
+  if (!float_args(env, args, 2, a, len)) return NULL;
+  if (len[1] < len[0]) return throw_error(env, "tanh: output shorter than input");
+  tanh_loop(a[0], a[1], (long)len[0]);
   return NULL;
 }
 
@@ -488,8 +564,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "lstmCellGrad", fn);
   napi_create_function(env, "smoothedXent", NAPI_AUTO_LENGTH, smoothed_xent, NULL, &fn);
   napi_set_named_property(env, exports, "smoothedXent", fn);
-  napi_create_function(env, "topKRows", NAPI_AUTO_LENGTH, top_k_rows, NULL, &fn);
-  napi_set_named_property(env, exports, "topKRows", fn);
+  napi_create_function(env, "topKLogSoftmax", NAPI_AUTO_LENGTH, top_k_log_softmax, NULL, &fn);
+  napi_set_named_property(env, exports, "topKLogSoftmax", fn);
+  napi_create_function(env, "tanh", NAPI_AUTO_LENGTH, tanh_kernel, NULL, &fn);
+  napi_set_named_property(env, exports, "tanh", fn);
   napi_create_function(env, "logSoftmax", NAPI_AUTO_LENGTH, log_softmax, NULL, &fn);
   napi_set_named_property(env, exports, "logSoftmax", fn);
   return exports;

@@ -4,7 +4,8 @@ import { labelSmoothedCrossEntropy } from '../../model/loss.js';
 import { fusedLstmCell } from '../../model/lstm.js';
 import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/fusedKernels.js';
 import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/nativeAddon.js';
-import { topKRows } from '../../model/searchCommon.js';
+import { topKLogSoftmaxRows, topKOfRow } from '../../model/searchCommon.js';
+import { EOS_ID } from '../../types.js';
 import { SeededRandom } from '../../random.js';
 import { useBackend, useWasm } from './modelFixtures.js';
 
@@ -40,35 +41,51 @@ describe('native element-wise kernels and block gather', function () {
     await useWasm();
   });
 
-  it('top-k of every row in C equals the JS selection (ties, NaN, −∞, a skipped column, short rows)', function () {
-    if (!loadNativeAddon().addon) this.skip();
-    const rng = new SeededRandom(13);
-    const cols = 50;
-    const values = Float32Array.from({ length: 6 * cols }, () => Math.round(rng.next() * 20) / 4 - 5);
-    values.fill(-Infinity, 2 * cols, 3 * cols - 2); // a row with only two finite values
-    values[3 * cols + 7] = NaN;
-    values.fill(1, 4 * cols, 5 * cols); // all ties
-    for (const [k, skip] of [
-      [1, -1],
-      [5, 2],
-      [7, 0],
-    ]) {
-      setNativeKernelsEnabled(true);
-      const native = topKRows(values, 6, cols, k, skip);
-      setNativeKernelsEnabled(false);
-      const js = topKRows(values, 6, cols, k, skip);
-      setNativeKernelsEnabled(true);
-      expect(Array.from(native.counts)).to.deep.equal(Array.from(js.counts));
-      expect(Array.from(native.indices)).to.deep.equal(Array.from(js.indices));
-      expect(Array.from(native.values)).to.deep.equal(Array.from(js.values));
-      expect(native.counts[2]).to.equal(Math.min(k, 2));
-    }
-  });
-
   for (const backend of ['wasm', 'cpu'] as const) {
     describe(`on ${backend}`, () => {
       before(async () => {
         await useBackend(backend);
+      });
+
+      it('top-k log-probabilities from logits: C = JS = log-softmax then top-k (ties, NaN, −∞, a skipped column)', () => {
+        const rng = new SeededRandom(13);
+        const [rows, cols] = [7, 50];
+        const values = Float32Array.from({ length: rows * cols }, () => Math.round(rng.next() * 20) / 4 - 5);
+        values.fill(-Infinity, 2 * cols, 3 * cols - 2); // a row with only two finite values
+        values[3 * cols + 7] = NaN; // no usable distribution
+        values.fill(1, 4 * cols, 5 * cols); // all ties
+        values[5 * cols + EOS_ID] = 30; // EOS dominates
+        const logits = tf.tensor2d(values, [rows, cols]);
+        const logProbs = tf.logSoftmax(logits).dataSync() as Float32Array;
+        for (const [k, skip] of [
+          [1, -1],
+          [5, EOS_ID],
+          [7, 0],
+        ]) {
+          const results = [true, false].map((native) => {
+            setNativeKernelsEnabled(native);
+            return topKLogSoftmaxRows(logits, k, skip);
+          });
+          setNativeKernelsEnabled(true);
+          for (const got of results) {
+            for (let row = 0; row < rows; row++) {
+              const plain = topKOfRow(logProbs, row * cols, cols, k, skip);
+              const count = row === 3 ? 0 : plain.count;
+              expect(got.counts[row], `row ${row} count`).to.equal(count);
+              expect(Array.from(got.indices.subarray(row * k, row * k + count))).to.deep.equal(
+                Array.from(plain.indices.subarray(0, count)),
+              );
+              for (let j = 0; j < count; j++)
+                expect(got.values[row * k + j]).to.be.closeTo(plain.values[j], 1e-5);
+              const eos = logProbs[row * cols + EOS_ID];
+              if (row === 2) expect(got.eosLogProbs[row]).to.equal(-Infinity);
+              else if (row !== 3) expect(got.eosLogProbs[row]).to.be.closeTo(eos, 1e-5);
+            }
+            expect(got.counts[2]).to.equal(Math.min(k, 2));
+            expect(got.counts[3]).to.equal(0);
+          }
+        }
+        logits.dispose();
       });
 
       it('the C LSTM cell and its gradient match the JS loops (masked rows, saturated and tiny gates)', function () {

@@ -51,11 +51,11 @@ export class ToyDecodingModel implements DecodingModel<ToyEncoder, ToyDecoder> {
     return { steps: tf.zeros([encoder.mask.shape[0]]) as tf.Tensor1D };
   }
 
-  decodeStep(encoder: ToyEncoder, prevTokens: Int32Array, state: ToyDecoder) {
+  decodeStepLogits(encoder: ToyEncoder, prevTokens: Int32Array, state: ToyDecoder) {
     this.decodeSteps += 1;
     this.rowsDecoded += prevTokens.length;
     return tf.tidy(() => ({
-      logProbs: tf.gather(this.table, tf.tensor1d(prevTokens, 'int32')) as tf.Tensor2D,
+      logits: tf.gather(this.table, tf.tensor1d(prevTokens, 'int32')) as tf.Tensor2D,
       newDecoderState: { steps: tf.add(state.steps, 1) as tf.Tensor1D },
       attention: tf.div(encoder.mask, tf.sum(encoder.mask, 1, true)) as tf.Tensor2D,
     }));
