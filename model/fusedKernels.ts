@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
 import { registerCopyKernels } from './copyKernels.js';
+import { registerNativeElementwiseKernels } from './nativeElementwise.js';
 import { nativeKernels } from './nativeAddon.js';
 
 /**
@@ -295,7 +296,8 @@ const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }
 export const FUSED_KERNELS: readonly string[] = FUSED.map((k) => k.name);
 
 /**
- * Registers the fused kernels for wasm and cpu, and the block-copy kernels of copyKernels.ts.
+ * Registers the fused kernels for wasm and cpu, the block-copy kernels of copyKernels.ts and the
+ * native Tanh of nativeElementwise.ts.
  * Idempotent. Safe to call before the wasm backend is loaded: registration only records the functions.
  */
 export function registerFusedKernels(): void {
@@ -307,6 +309,7 @@ export function registerFusedKernels(): void {
     }
   }
   registerCopyKernels();
+  registerNativeElementwiseKernels();
 }
 
 let fusedEnabled = true;

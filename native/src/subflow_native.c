@@ -33,13 +33,17 @@ static set_threads_fn blas_set_threads = NULL;
 static get_config_fn blas_get_config = NULL;
 static char load_error[512] = "";
 
-// Hot loops get an AVX2+FMA clone besides the baseline one (GCC function multi-versioning; the
-// loader picks one by CPU), so the build stays portable.
+// Hot loops get AVX2+FMA and SSE4.1 clones besides the baseline one (GCC function multi-versioning;
+// the loader picks one by the CPU's features, so the build stays portable; "arch=haswell" would
+// dispatch on the CPU model and leave AMD CPUs on the baseline). Their helpers must be forced
+// inline: GCC does not inline a default-target function into a clone by itself, and an
+// out-of-line call per element keeps the loop scalar.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CLONES __attribute__((target_clones("arch=haswell", "default")))
+#define CLONES __attribute__((target_clones("arch=x86-64-v3", "arch=x86-64-v2", "default")))
 #else
 #define CLONES
 #endif
+#define INLINE static inline __attribute__((always_inline))
 
 // Activations tfjs's _FusedMatMul can ask for and this addon applies itself.
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2 };
@@ -189,12 +193,12 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
 }
 
 // exp(x) for float32 to about 1 ulp (Cephes expf: x = k·ln2 + r, |r| ≤ ln2/2, degree-6
-// polynomial, 2^k from the exponent bits). Branch-free, so loops over it vectorise; glibc's expf
-// does not without -ffast-math and an ISA beyond the x86-64 baseline.
-static inline float exp_approx(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  const float t = x * 1.44269504088896341f;
-  const float kf = (float)(int32_t)(t + (t >= 0.0f ? 0.5f : -0.5f));
+// polynomial, 2^k from the exponent bits). Written without branches (two clamps, rintf) so loops
+// over it vectorise; glibc's expf does not without -ffast-math and an ISA beyond the baseline.
+INLINE float exp_approx(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  const float kf = rintf(x * 1.44269504088896341f);
   const float r = (x - kf * 0.693359375f) - kf * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -209,14 +213,14 @@ static inline float exp_approx(float x) {
   return p * scale;
 }
 
-static inline float sigmoid_approx(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
+INLINE float sigmoid_approx(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
 
 // tanh via exp, with its odd Taylor series near 0 where 1 − 2/(e^2x + 1) would cancel.
-static inline float tanh_approx(float x) {
+INLINE float tanh_approx(float x) {
   const float big = 1.0f - 2.0f / (exp_approx(2.0f * x) + 1.0f);
   const float x2 = x * x;
   const float small = x * (1.0f + x2 * (-1.0f / 3.0f + x2 * (2.0f / 15.0f - x2 * (17.0f / 315.0f))));
-  return (x > -0.125f && x < 0.125f) ? small : big;
+  return fabsf(x) < 0.125f ? small : big;
 }
 
 // Reads `count` Float32Array arguments into `arrays` (lengths in `lengths`); false on a type error.
@@ -336,11 +340,11 @@ static napi_value lstm_cell_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// max of x[0..n), n ≥ 1, over eight independent lanes: a single running max is a serial
-// dependency chain, and `a > b ? a : b` per lane maps onto (v)maxps.
-static inline float row_max(const float *restrict x, long n) {
+// max of x[0..n) over eight independent lanes (−∞ for n = 0; NaN is passed over): a single
+// running max is a serial dependency chain, and `a > b ? a : b` per lane maps onto (v)maxps.
+INLINE float row_max(const float *restrict x, long n) {
   float lanes[8];
-  for (int j = 0; j < 8; j++) lanes[j] = x[0];
+  for (int j = 0; j < 8; j++) lanes[j] = -INFINITY;
   long k = 0;
   for (; k + 8 <= n; k += 8)
     for (int j = 0; j < 8; j++) lanes[j] = x[k + j] > lanes[j] ? x[k + j] : lanes[j];
@@ -379,6 +383,37 @@ static napi_value log_softmax(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The rows of smoothed_xent (below); compiled for AVX2+FMA and for the x86-64 baseline.
+CLONES static void smoothed_xent_rows(const float *restrict z_all, const int32_t *restrict targets,
+                                      const float *restrict w, float *restrict loss, float *restrict grad_all,
+                                      long rows, long vocab, float smoothing) {
+  const float uniform = smoothing / (float)vocab;
+  for (long n = 0; n < rows; n++) {
+    const float *restrict z = z_all + n * vocab;
+    float *restrict grad = grad_all + n * vocab;
+    const float weight = w[n];
+    const int32_t gold = targets[n];
+    if (weight == 0.0f || gold < 0 || gold >= vocab) {
+      loss[n] = 0.0f;
+      memset(grad, 0, sizeof(float) * vocab);
+      continue;
+    }
+    const float max = row_max(z, vocab);
+    float sum_exp = 0.0f, sum_z = 0.0f;
+    for (long k = 0; k < vocab; k++) {
+      const float e = exp_approx(z[k] - max);
+      grad[k] = e;
+      sum_exp += e;
+      sum_z += z[k];
+    }
+    const float scale = weight / sum_exp, offset = weight * uniform;
+    for (long k = 0; k < vocab; k++) grad[k] = grad[k] * scale - offset;
+    grad[gold] -= weight * (1.0f - smoothing);
+    const float lse = max + logf(sum_exp);
+    loss[n] = weight * (lse - (1.0f - smoothing) * z[gold] - uniform * sum_z);
+  }
+}
+
 // smoothedXent(logits, targets, weights, loss, grad, rows, vocab, smoothing): label-smoothed
 // cross-entropy per row and its gradient w.r.t. the logits (fusedKernels.ts's SubflowSmoothedXent):
 // loss = w·(lse(z) − (1−ε)·z_y − ε/V·Σz), grad = w·(softmax(z) − ε/V − (1−ε)·[k = y]).
@@ -402,39 +437,14 @@ static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
   if (rows < 0 || vocab < 1 || len[0] < (size_t)(rows * vocab) || targets_len < (size_t)rows ||
       len[1] < (size_t)rows || len[2] < (size_t)rows || len[3] < (size_t)(rows * vocab))
     return throw_error(env, "smoothedXent: shapes do not fit the arrays");
-  const float uniform = smoothing / (float)vocab;
-  for (long n = 0; n < rows; n++) {
-    const float *z = z_all + n * vocab;
-    float *grad = grad_all + n * vocab;
-    const float weight = w[n];
-    const int32_t gold = targets[n];
-    if (weight == 0.0f || gold < 0 || gold >= vocab) {
-      loss[n] = 0.0f;
-      memset(grad, 0, sizeof(float) * vocab);
-      continue;
-    }
-    float max = z[0];
-    for (long k = 1; k < vocab; k++) max = fmaxf(max, z[k]);
-    float sum_exp = 0.0f, sum_z = 0.0f;
-    for (long k = 0; k < vocab; k++) {
-      const float e = exp_approx(z[k] - max);
-      grad[k] = e;
-      sum_exp += e;
-      sum_z += z[k];
-    }
-    const float scale = weight / sum_exp, offset = weight * uniform;
-    for (long k = 0; k < vocab; k++) grad[k] = grad[k] * scale - offset;
-    grad[gold] -= weight * (1.0f - smoothing);
-    const float lse = max + logf(sum_exp);
-    loss[n] = weight * (lse - (1.0f - smoothing) * z[gold] - uniform * sum_z);
-  }
+  smoothed_xent_rows(z_all, targets, w, loss, grad_all, rows, vocab, smoothing);
   return NULL;
 }
 
 // The k largest of x[0..cols) (best first) and their columns, as searchCommon.ts's topKOfRow:
 // NaN and −∞ never chosen, ties keep the lower column, column `skip` (or −1) excluded. Returns how
 // many of the k slots were filled.
-static long top_k_of_row(const float *restrict x, long cols, long k, long skip, int32_t *restrict idx,
+INLINE long top_k_of_row(const float *restrict x, long cols, long k, long skip, int32_t *restrict idx,
                          float *restrict val) {
   for (long j = 0; j < k; j++) {
     val[j] = -INFINITY;
@@ -442,19 +452,25 @@ static long top_k_of_row(const float *restrict x, long cols, long k, long skip, 
   }
   long count = 0;
   float threshold = -INFINITY;
-  for (long i = 0; i < cols; i++) {
-    const float v = x[i];
-    if (!(v > threshold) || i == skip) continue;  // also rejects NaN and −∞
-    long at = count < k ? count : k - 1;
-    while (at > 0 && v > val[at - 1]) {
-      val[at] = val[at - 1];
-      idx[at] = idx[at - 1];
-      at--;
+  // Blocks of 16 whose (vectorised) max cannot enter the list are skipped: after the first few
+  // hundred columns almost every block is.
+  for (long start = 0; start < cols; start += 16) {
+    const long end = start + 16 < cols ? start + 16 : cols;
+    if (end - start == 16 && !(row_max(x + start, 16) > threshold)) continue;
+    for (long i = start; i < end; i++) {
+      const float v = x[i];
+      if (!(v > threshold) || i == skip) continue;  // also rejects NaN and −∞
+      long at = count < k ? count : k - 1;
+      while (at > 0 && v > val[at - 1]) {
+        val[at] = val[at - 1];
+        idx[at] = idx[at - 1];
+        at--;
+      }
+      val[at] = v;
+      idx[at] = (int32_t)i;
+      if (count < k) count++;
+      threshold = val[k - 1];
     }
-    val[at] = v;
-    idx[at] = (int32_t)i;
-    if (count < k) count++;
-    threshold = val[k - 1];
   }
   return count;
 }

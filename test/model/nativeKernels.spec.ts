@@ -88,6 +88,26 @@ describe('native element-wise kernels and block gather', function () {
         logits.dispose();
       });
 
+      it("the native Tanh matches the backend's own (tiny, saturated, ±∞, NaN) and keeps its gradient", () => {
+        expect(tf.getKernel('Tanh', backend)?.kernelFunc.name).to.equal('subflowTanh');
+        const rng = new SeededRandom(21);
+        const x = tf.tensor1d([
+          ...Array.from({ length: 300 }, () => (rng.next() * 2 - 1) * 12),
+          ...Array.from({ length: 100 }, () => (rng.next() * 2 - 1) * 1e-3),
+          0, -0.125, 0.125, 30, -30, Infinity, -Infinity, NaN,
+        ]);
+        const { native, js } = nativeAndJs(() => [tf.tanh(x), tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(v)))(x)]);
+        // 1 − tanh² near ±1 magnifies tanh's last-bit differences: an absolute bound for the gradient.
+        const tolerance = [2e-7, 1e-6];
+        for (let i = 0; i < native.length; i++) {
+          native[i].forEach((value, k) => {
+            if (Number.isNaN(js[i][k])) expect(value, `output ${i}[${k}]`).to.be.NaN;
+            else expect(value, `output ${i}[${k}]`).to.be.closeTo(js[i][k], tolerance[i]);
+          });
+        }
+        x.dispose();
+      });
+
       it('the C LSTM cell and its gradient match the JS loops (masked rows, saturated and tiny gates)', function () {
         if (!loadNativeAddon().addon) this.skip();
         const rng = new SeededRandom(8);
