@@ -60,10 +60,15 @@ function fusedLoss(
     const [perToken, grad] = tf
       .engine()
       .runKernel('SubflowSmoothedXent', { logits: z as tf.Tensor, ...inputs }, { smoothing }) as tf.Tensor[];
+    // Only the gradient is saved: the logits are then freed when the forward pass ends.
     (save as tf.GradSaveFunc)([grad]);
     return {
       value: tf.sum(perToken),
-      gradFunc: (dy, saved) => [tf.mul(saved[0], dy as tf.Tensor)],
+      // The loss is normally the value differentiated (dy = 1): then the saved gradient is the
+      // answer, shared rather than copied ([tokens, vocab] is the largest tensor of a step).
+      gradFunc: (dy, saved) => [
+        (dy as tf.Tensor).dataSync()[0] === 1 ? tf.clone(saved[0]) : tf.mul(saved[0], dy as tf.Tensor),
+      ],
     };
   });
   return loss(logits) as tf.Scalar;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { blasKernelsActive } from './blasKernels.js';
 import { matMul2d } from './dense.js';
 import { fusedKernelsActive } from './fusedKernels.js';
+import { fusedLstmSequence } from './lstmSequence.js';
 import { unstack } from './ops.js';
 
 /**
@@ -88,7 +89,8 @@ export interface LstmRun extends LstmState {
 
 /**
  * Runs one LSTM direction over a whole sequence. The input projection for all steps is one
- * matMul; each step does only the recurrence. With `reverse` and a `mask` whose padding is at
+ * matMul; each step does only the recurrence (with the fused kernels, as one op with its own
+ * backpropagation through time: lstmSequence.ts). With `reverse` and a `mask` whose padding is at
  * the end of each row, the padded steps come first and leave the initial (zero) state untouched,
  * so the backward direction starts at each row's own last token — the same as reversing each row
  * within its length, without a gather.
@@ -102,29 +104,28 @@ export function runLstm(
   options: RunLstmOptions = {},
 ): LstmRun {
   const time = inputs.shape[1];
+  if (fusedKernelsActive()) {
+    const rows = inputs.shape[0];
+    const sequence = fusedLstmSequence(
+      tf.transpose(projectInputs(inputs, weights), [1, 0, 2]) as tf.Tensor3D,
+      weights.recurrent,
+      tf.stack([initial.h, initial.c]) as tf.Tensor3D,
+      options.mask ? (tf.transpose(options.mask) as tf.Tensor2D) : (tf.ones([time, rows]) as tf.Tensor2D),
+      options.reverse ?? false,
+    );
+    const [outputs, finalH, finalC] = tf.split(sequence, [time, 1, 1], 0);
+    return {
+      outputs: tf.transpose(outputs, [1, 0, 2]) as tf.Tensor3D,
+      h: tf.squeeze(finalH, [0]) as tf.Tensor2D,
+      c: tf.squeeze(finalC, [0]) as tf.Tensor2D,
+    };
+  }
   // Time-major so that each step's slice is one contiguous block.
   const projections = unstack<tf.Tensor2D>(tf.transpose(projectInputs(inputs, weights), [1, 0, 2]));
   // Only the plain wasm kernels need Uᵀ materialised for the backward pass (see dense.ts).
   const recurrentTransposed = blasKernelsActive() ? undefined : tf.transpose(weights.recurrent);
   const outputs: tf.Tensor2D[] = new Array<tf.Tensor2D>(time);
   const order = Array.from({ length: time }, (_, step) => (options.reverse ? time - 1 - step : step));
-  if (fusedKernelsActive()) {
-    // State as one [2, batch, units] tensor (h then c): one fused kernel per step.
-    const rows = inputs.shape[0];
-    const masks = options.mask
-      ? unstack<tf.Tensor1D>(tf.transpose(options.mask))
-      : new Array<tf.Tensor1D>(time).fill(tf.ones([rows]));
-    let state = tf.stack([initial.h, initial.c]) as tf.Tensor3D;
-    let h = initial.h;
-    for (const t of order) {
-      const recurrentProduct = matMul2d(h, weights.recurrent, undefined, recurrentTransposed);
-      state = fusedLstmCell(projections[t], recurrentProduct, state, masks[t]);
-      h = unstack<tf.Tensor2D>(state)[0];
-      outputs[t] = h;
-    }
-    const [finalH, finalC] = unstack<tf.Tensor2D>(state);
-    return { outputs: tf.transpose(tf.stack(outputs), [1, 0, 2]) as tf.Tensor3D, h: finalH, c: finalC };
-  }
   const masks = options.mask ? unstack<tf.Tensor2D>(tf.expandDims(tf.transpose(options.mask), 2)) : undefined;
   let state = initial;
   for (const t of order) {

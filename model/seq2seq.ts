@@ -73,15 +73,15 @@ export class Seq2Seq {
       const dropout = options.training
         ? this.makeDropout(options.seed ?? this.dropoutSeeds.int(2 ** 31))
         : NO_DROPOUT;
-      const logits = this.forward(batch, dropout);
-      const flat = tf.reshape(logits, [batch.size * batch.tgtMax, this.config.tgtVocab]) as tf.Tensor2D;
-      return labelSmoothedCrossEntropy(flat, batch.tgtOut, this.config.labelSmoothing);
+      return labelSmoothedCrossEntropy(this.forward(batch, dropout), batch.tgtOut, this.config.labelSmoothing);
     });
   }
 
   /** Logits [batch, tgtMax, tgtVocab], no dropout. */
   logits(batch: Batch): tf.Tensor3D {
-    return tf.tidy(() => this.forward(batch, NO_DROPOUT));
+    return tf.tidy(() =>
+      tf.reshape(this.forward(batch, NO_DROPOUT), [batch.size, batch.tgtMax, this.config.tgtVocab]),
+    );
   }
 
   /** Parameter count (12,137,280 for ref-small at vocab 8000/8000). */
@@ -172,8 +172,12 @@ export class Seq2Seq {
     disposeDecoderState(state);
   }
 
-  /** Teacher-forced forward pass: logits [batch, tgtMax, tgtVocab]. */
-  private forward(batch: Batch, dropout: Dropout): tf.Tensor3D {
+  /**
+   * Teacher-forced forward pass: logits [batch·tgtMax, tgtVocab], row-major over (row, step). Kept
+   * 2-D for the loss: tfjs' Reshape gradient saves its input, which would hold the logits (the
+   * largest tensor of a step) until the backward pass ends.
+   */
+  private forward(batch: Batch, dropout: Dropout): tf.Tensor2D {
     const { size, srcMax, tgtMax } = batch;
     checkIds(batch.src, this.config.srcVocab, 'source');
     checkIds(batch.tgtIn, this.config.tgtVocab, 'target');
@@ -185,8 +189,7 @@ export class Seq2Seq {
     const tgtEmbedded = dropout(tf.gather(this.weights.targetEmbedding, tgtIn)) as tf.Tensor3D;
     const attentional = decodeTeacherForced(this.config, this.weights, encoder, tgtEmbedded, dropout);
     const flat = tf.reshape(attentional, [size * tgtMax, this.config.attentionalUnits]) as tf.Tensor2D;
-    const logits = matMul2d(flat, this.weights.output.kernel, this.weights.output.bias);
-    return tf.reshape(logits, [size, tgtMax, this.config.tgtVocab]);
+    return matMul2d(flat, this.weights.output.kernel, this.weights.output.bias);
   }
 
   /** Dropout with a fresh seed per call, derived from one seed so a step is reproducible. */
