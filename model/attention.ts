@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMul2d } from './dense.js';
+import { reshape } from './ops.js';
 import type { AttentionKind } from './config.js';
 
 /** Weights of the attention and the attentional layer. */
@@ -25,8 +26,8 @@ const MASKED_SCORE = -1e9;
  */
 export function attentionKeys(values: tf.Tensor3D, weights: AttentionWeights): tf.Tensor3D {
   const [batch, srcLen, size] = values.shape;
-  const keys = matMul2d(tf.reshape(values, [batch * srcLen, size]), weights.keyKernel);
-  return tf.reshape(keys, [batch, srcLen, weights.keyKernel.shape[1]]);
+  const keys = matMul2d(reshape(values, [batch * srcLen, size]), weights.keyKernel);
+  return reshape(keys, [batch, srcLen, weights.keyKernel.shape[1]]);
 }
 
 /**
@@ -57,10 +58,10 @@ export function attend(
   const attention = tf.softmax(tf.add(scores, penalty)) as tf.Tensor3D;
   const context = tf.matMul(attention, values);
   const combined = tf.concat([context, queries], 2);
-  const flat = tf.reshape(combined, [batch * tgtLen, -1]) as tf.Tensor2D;
+  const flat = reshape<tf.Tensor2D>(combined, [batch * tgtLen, (combined as tf.Tensor3D).shape[2]]);
   const attentional = tf.tanh(matMul2d(flat, weights.combineKernel));
   return {
-    attentional: tf.reshape(attentional, [batch, tgtLen, weights.combineKernel.shape[1]]),
+    attentional: reshape(attentional, [batch, tgtLen, weights.combineKernel.shape[1]]),
     weights: attention,
   };
 }
@@ -70,11 +71,11 @@ function additiveScores(queries: tf.Tensor3D, keys: tf.Tensor3D, weights: Attent
   if (!weights.queryKernel || !weights.scoreVector) throw new Error('bahdanau attention needs W_q and v');
   const [batch, tgtLen, decUnits] = queries.shape;
   const srcLen = keys.shape[1];
-  const projected = tf.reshape(
-    matMul2d(tf.reshape(queries, [batch * tgtLen, decUnits]), weights.queryKernel),
+  const projected = reshape(
+    matMul2d(reshape(queries, [batch * tgtLen, decUnits]), weights.queryKernel),
     [batch, tgtLen, 1, decUnits],
   );
   const hidden = tf.tanh(tf.add(projected, tf.expandDims(keys, 1))); // [batch, tgtLen, srcLen, dec]
-  const scores = matMul2d(tf.reshape(hidden, [batch * tgtLen * srcLen, decUnits]), weights.scoreVector);
-  return tf.reshape(scores, [batch, tgtLen, srcLen]);
+  const scores = matMul2d(reshape(hidden, [batch * tgtLen * srcLen, decUnits]), weights.scoreVector);
+  return reshape(scores, [batch, tgtLen, srcLen]);
 }

@@ -3,7 +3,7 @@ import { blasKernelsActive } from './blasKernels.js';
 import { matMul2d } from './dense.js';
 import { fusedKernelsActive } from './fusedKernels.js';
 import { fusedLstmSequence } from './lstmSequence.js';
-import { unstack } from './ops.js';
+import { reshape, unstack } from './ops.js';
 
 /**
  * Weights of one LSTM direction with the four gates fused, in the order [input, forget, output,
@@ -33,8 +33,8 @@ export interface LstmState {
  */
 export function projectInputs(inputs: tf.Tensor3D, weights: LstmWeights): tf.Tensor3D {
   const [batch, time, size] = inputs.shape;
-  const projected = matMul2d(tf.reshape(inputs, [batch * time, size]), weights.kernel, weights.bias);
-  return tf.reshape(projected, [batch, time, weights.bias.shape[0]]);
+  const projected = matMul2d(reshape(inputs, [batch * time, size]), weights.kernel, weights.bias);
+  return reshape(projected, [batch, time, weights.bias.shape[0]]);
 }
 
 /**

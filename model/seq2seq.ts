@@ -22,7 +22,7 @@ import {
 } from './encoder.js';
 import { logSoftmaxRows, registerFusedKernels } from './fusedKernels.js';
 import { labelSmoothedCrossEntropy } from './loss.js';
-import { tidyObject } from './ops.js';
+import { reshape, tidyObject } from './ops.js';
 import { createParameters, networkWeights, type NetworkWeights } from './parameters.js';
 
 export type { EncoderState } from './encoder.js';
@@ -188,7 +188,7 @@ export class Seq2Seq {
     const encoder = encodeEmbedded(this.config, this.weights, srcEmbedded, lengthMask(batch.srcLen, srcMax));
     const tgtEmbedded = dropout(tf.gather(this.weights.targetEmbedding, tgtIn)) as tf.Tensor3D;
     const attentional = decodeTeacherForced(this.config, this.weights, encoder, tgtEmbedded, dropout);
-    const flat = tf.reshape(attentional, [size * tgtMax, this.config.attentionalUnits]) as tf.Tensor2D;
+    const flat = reshape<tf.Tensor2D>(attentional, [size * tgtMax, this.config.attentionalUnits]);
     return matMul2d(flat, this.weights.output.kernel, this.weights.output.bias);
   }
 
