@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMul2d } from './dense.js';
 import { attend } from './attention.js';
+import { attentionStep } from './decodeKernels.js';
+import { fusedKernelsActive } from './fusedKernels.js';
 import type { ModelConfig } from './config.js';
 import { tidyObject, unstack } from './ops.js';
 import type { EncoderState } from './encoder.js';
@@ -69,6 +71,8 @@ export function decodeTeacherForced(
 /**
  * One decoder step for all rows: the LSTM stack, attention and h̃ₜ (dropout applied).
  * @param embedded embeddings of the previous target tokens, [batch, emb]
+ * @param options.incremental decoding (no gradient needed): Luong attention then runs as one
+ *   fused kernel (decodeKernels.ts) where the backend has it
  * @returns h̃ₜ [batch, attentionalUnits], attention weights [batch, srcLen] and the next state
  */
 export function decoderStep(
@@ -78,6 +82,7 @@ export function decoderStep(
   embedded: tf.Tensor2D,
   state: DecoderState,
   dropout: Dropout,
+  options: { incremental?: boolean } = {},
 ): { attentional: tf.Tensor2D; attention: tf.Tensor2D; state: DecoderState } {
   const hs = unstack<tf.Tensor2D>(state.h);
   const cs = unstack<tf.Tensor2D>(state.c);
@@ -90,18 +95,44 @@ export function decoderStep(
     next.push(layerState);
     input = layerState.h;
   });
-  const query = tf.expandDims(input, 1) as tf.Tensor3D; // [batch, 1, dec]
-  const result = attend(query, encoder.keys, encoder.values, encoder.mask, weights.attention);
-  const attentional = dropout(tf.squeeze(result.attentional, [1])) as tf.Tensor2D;
+  const { attentional, attention } =
+    options.incremental && config.attention === 'luong-general' && fusedKernelsActive()
+      ? attendOneStep(input, encoder, weights)
+      : attendInGraph(input, encoder, weights, dropout);
   return {
     attentional,
-    attention: tf.squeeze(result.weights, [1]) as tf.Tensor2D,
+    attention,
     state: {
       h: tf.stack(next.map((s) => s.h)) as tf.Tensor3D,
       c: tf.stack(next.map((s) => s.c)) as tf.Tensor3D,
       attentional: config.inputFeeding ? attentional : undefined,
     },
   };
+}
+
+/** Attention for one step through the training graph's `attend`: h̃ₜ [batch, att], weights [batch, srcLen]. */
+function attendInGraph(
+  output: tf.Tensor2D,
+  encoder: EncoderState,
+  weights: NetworkWeights,
+  dropout: Dropout,
+): { attentional: tf.Tensor2D; attention: tf.Tensor2D } {
+  const query = tf.expandDims(output, 1) as tf.Tensor3D; // [batch, 1, dec]
+  const result = attend(query, encoder.keys, encoder.values, encoder.mask, weights.attention);
+  return {
+    attentional: dropout(tf.squeeze(result.attentional, [1])) as tf.Tensor2D,
+    attention: tf.squeeze(result.weights, [1]) as tf.Tensor2D,
+  };
+}
+
+/** The same for decoding (no dropout, no gradient): one fused kernel, then h̃ₜ = tanh(W_c [c; h]). */
+function attendOneStep(
+  output: tf.Tensor2D,
+  encoder: EncoderState,
+  weights: NetworkWeights,
+): { attentional: tf.Tensor2D; attention: tf.Tensor2D } {
+  const { combined, weights: attention } = attentionStep(output, encoder.keys, encoder.values, encoder.mask);
+  return { attentional: tf.tanh(matMul2d(combined, weights.attention.combineKernel)), attention };
 }
 
 /** The decoder state of the given rows (beam reordering): rows [newBatch] indices into batch. */

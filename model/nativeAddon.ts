@@ -74,6 +74,23 @@ export interface NativeAddon {
     outCounts: Int32Array,
     outExtra: Float32Array,
   ): void;
+  /**
+   * One decoding step of Luong general attention per row (decodeKernels.ts's SubflowAttentionStep):
+   * query [rows, dim], keys [rows, srcLen, dim], values [rows, srcLen, valueDim], mask [rows, srcLen]
+   * → combined [rows, valueDim + dim] = [context; query] and weights [rows, srcLen].
+   */
+  attentionStep(
+    query: Float32Array,
+    keys: Float32Array,
+    values: Float32Array,
+    mask: Float32Array,
+    combined: Float32Array,
+    weights: Float32Array,
+    rows: number,
+    srcLen: number,
+    dim: number,
+    valueDim: number,
+  ): void;
   /** Element-wise tanh of x into out (out at least as long as x). */
   tanh(x: Float32Array, out: Float32Array): void;
   /** Row-wise log-softmax of x [rows, cols] into out. */

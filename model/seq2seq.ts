@@ -146,7 +146,9 @@ export class Seq2Seq {
     return tidyObject(() => {
       const ids = prevTokens instanceof tf.Tensor ? prevTokens : tf.tensor1d(prevTokens, 'int32');
       const embedded = tf.gather(this.weights.targetEmbedding, ids) as tf.Tensor2D;
-      const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT);
+      const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT, {
+        incremental: true,
+      });
       const logits = matMul2d(step.attentional, this.weights.output.kernel, this.weights.output.bias);
       return { logits, newDecoderState: step.state, attention: step.attention };
     });

@@ -196,6 +196,7 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
 // polynomial, 2^k from the exponent bits). Written without branches (two clamps, rintf) so loops
 // over it vectorise; glibc's expf does not without -ffast-math and an ISA beyond the baseline.
 INLINE float exp_approx(float x) {
+  const bool underflow = x < -87.0f;  // exp is below float's normal range there: give exact 0
   x = x < -87.0f ? -87.0f : x;
   x = x > 88.0f ? 88.0f : x;
   const float kf = rintf(x * 1.44269504088896341f);
@@ -210,7 +211,7 @@ INLINE float exp_approx(float x) {
   const int32_t bits = ((int32_t)kf + 127) << 23;
   float scale;
   memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  return underflow ? 0.0f : p * scale;
 }
 
 INLINE float sigmoid_approx(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
@@ -522,6 +523,64 @@ static napi_value top_k_log_softmax(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// One decoding step of Luong "general" attention for every row (one query each): scores
+// q·k_s (the keys already hold W_a·h_s), padded positions at −1e9 as the training graph has them,
+// softmax over s, context Σ a_s·v_s. Writes [context; query] (the attentional layer's input, in
+// the training graph's concat order) and the weights.
+CLONES static void attention_step_rows(const float *restrict query, const float *restrict keys,
+                                       const float *restrict values, const float *restrict mask,
+                                       float *restrict combined, float *restrict weights, long rows,
+                                       long src_len, long dim, long value_dim) {
+  for (long r = 0; r < rows; r++) {
+    const float *restrict q = query + r * dim;
+    float *restrict a = weights + r * src_len;
+    float max = -INFINITY;
+    for (long s = 0; s < src_len; s++) {
+      const float *restrict k = keys + (r * src_len + s) * dim;
+      float dot = 0.0f;
+      for (long j = 0; j < dim; j++) dot += q[j] * k[j];
+      a[s] = dot + (1.0f - mask[r * src_len + s]) * -1e9f;
+      max = a[s] > max ? a[s] : max;
+    }
+    float sum = 0.0f;
+    for (long s = 0; s < src_len; s++) {
+      a[s] = exp_approx(a[s] - max);
+      sum += a[s];
+    }
+    const float inv = 1.0f / sum;
+    float *restrict context = combined + r * (value_dim + dim);
+    for (long j = 0; j < value_dim; j++) context[j] = 0.0f;
+    for (long s = 0; s < src_len; s++) {
+      a[s] *= inv;
+      const float *restrict v = values + (r * src_len + s) * value_dim;
+      for (long j = 0; j < value_dim; j++) context[j] += a[s] * v[j];
+    }
+    memcpy(context + value_dim, q, sizeof(float) * dim);
+  }
+}
+
+// attentionStep(query, keys, values, mask, combined, weights, rows, srcLen, dim, valueDim):
+// query [rows, dim], keys [rows, srcLen, dim], values [rows, srcLen, valueDim], mask [rows, srcLen];
+// outputs combined [rows, valueDim + dim], weights [rows, srcLen].
+static napi_value attention_step(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value args[10];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 10) return throw_error(env, "attentionStep: expected 10 arguments");
+  float *a[6];
+  size_t len[6];
+  if (!float_args(env, args, 6, a, len)) return NULL;
+  const long rows = int_arg(env, args[6]), src_len = int_arg(env, args[7]), dim = int_arg(env, args[8]),
+             value_dim = int_arg(env, args[9]);
+  if (rows < 0 || src_len < 1 || dim < 1 || value_dim < 1 || len[0] < (size_t)(rows * dim) ||
+      len[1] < (size_t)(rows * src_len * dim) || len[2] < (size_t)(rows * src_len * value_dim) ||
+      len[3] < (size_t)(rows * src_len) || len[4] < (size_t)(rows * (value_dim + dim)) ||
+      len[5] < (size_t)(rows * src_len))
+    return throw_error(env, "attentionStep: shapes do not fit the arrays");
+  attention_step_rows(a[0], a[1], a[2], a[3], a[4], a[5], rows, src_len, dim, value_dim);
+  return NULL;
+}
+
 // tanh(x, out, n): element-wise tanh (tanh_approx) for the wasm and cpu backends' Tanh kernel.
 CLONES static void tanh_loop(const float *restrict x, float *restrict out, long n) {
   for (long i = 0; i < n; i++) out[i] = tanh_approx(x[i]);
@@ -582,6 +641,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "smoothedXent", fn);
   napi_create_function(env, "topKLogSoftmax", NAPI_AUTO_LENGTH, top_k_log_softmax, NULL, &fn);
   napi_set_named_property(env, exports, "topKLogSoftmax", fn);
+  napi_create_function(env, "attentionStep", NAPI_AUTO_LENGTH, attention_step, NULL, &fn);
+  napi_set_named_property(env, exports, "attentionStep", fn);
   napi_create_function(env, "tanh", NAPI_AUTO_LENGTH, tanh_kernel, NULL, &fn);
   napi_set_named_property(env, exports, "tanh", fn);
   napi_create_function(env, "logSoftmax", NAPI_AUTO_LENGTH, log_softmax, NULL, &fn);

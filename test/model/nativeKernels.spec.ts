@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
+import { attend } from '../../model/attention.js';
+import { attentionStep } from '../../model/decodeKernels.js';
 import { labelSmoothedCrossEntropy } from '../../model/loss.js';
 import { fusedLstmCell } from '../../model/lstm.js';
 import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/fusedKernels.js';
@@ -106,6 +108,36 @@ describe('native element-wise kernels and block gather', function () {
           });
         }
         x.dispose();
+      });
+
+      it("the attention step kernel: C = JS = the training graph's attend (padded positions, one-step queries)", () => {
+        const rng = new SeededRandom(31);
+        const [rows, srcLen, dim, valueDim] = [5, 7, 12, 10];
+        const query = uniform(rng, [rows, dim], 1) as tf.Tensor2D;
+        const keys = uniform(rng, [rows, srcLen, dim], 1) as tf.Tensor3D;
+        const values = uniform(rng, [rows, srcLen, valueDim], 1) as tf.Tensor3D;
+        const mask = tf.tensor2d(
+          Float32Array.from({ length: rows * srcLen }, (_, i) => (i % srcLen < srcLen - (i % 3) ? 1 : 0)),
+          [rows, srcLen],
+        );
+        const combineKernel = uniform(rng, [valueDim + dim, 6], 0.5) as tf.Tensor2D;
+        const { native, js } = nativeAndJs(() => {
+          const { combined, weights } = attentionStep(query, keys, values, mask);
+          return [tf.tanh(tf.matMul(combined, combineKernel)), weights];
+        });
+        const graph = tf.tidy(() => {
+          const result = attend(tf.expandDims(query, 1) as tf.Tensor3D, keys, values, mask, {
+            kind: 'luong-general',
+            keyKernel: tf.eye(dim) as tf.Tensor2D, // unused by attend: the keys are given
+            combineKernel,
+          });
+          return [result.attentional, result.weights].map((t) => Array.from(t.dataSync()));
+        });
+        expect(worstAbsolute(native, js)).to.be.below(1e-6);
+        expect(worstAbsolute(js, graph)).to.be.below(1e-6);
+        // padded positions get no weight
+        expect(js[1][srcLen - 1 + srcLen]).to.equal(0);
+        tf.dispose([query, keys, values, mask, combineKernel]);
       });
 
       it('the C LSTM cell and its gradient match the JS loops (masked rows, saturated and tiny gates)', function () {
