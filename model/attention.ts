@@ -71,10 +71,12 @@ function additiveScores(queries: tf.Tensor3D, keys: tf.Tensor3D, weights: Attent
   if (!weights.queryKernel || !weights.scoreVector) throw new Error('bahdanau attention needs W_q and v');
   const [batch, tgtLen, decUnits] = queries.shape;
   const srcLen = keys.shape[1];
-  const projected = reshape(
-    matMul2d(reshape(queries, [batch * tgtLen, decUnits]), weights.queryKernel),
-    [batch, tgtLen, 1, decUnits],
-  );
+  const projected = reshape(matMul2d(reshape(queries, [batch * tgtLen, decUnits]), weights.queryKernel), [
+    batch,
+    tgtLen,
+    1,
+    decUnits,
+  ]);
   const hidden = tf.tanh(tf.add(projected, tf.expandDims(keys, 1))); // [batch, tgtLen, srcLen, dec]
   const scores = matMul2d(reshape(hidden, [batch * tgtLen * srcLen, decUnits]), weights.scoreVector);
   return reshape(scores, [batch, tgtLen, srcLen]);

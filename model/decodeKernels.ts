@@ -21,7 +21,11 @@ export function attentionStepKernel(backendName: JsKernelBackend) {
     const [rows, srcLen, dim] = keys.shape;
     const valueDim = values.shape[2];
     const io = new KernelIo(backend, backendName);
-    const { inputs: views, outputs, infos } = io.views(
+    const {
+      inputs: views,
+      outputs,
+      infos,
+    } = io.views(
       [query, keys, values, mask],
       [
         { shape: [rows, valueDim + dim], dtype: 'float32' },

@@ -73,6 +73,8 @@ export function hostFloats(tensor: tf.Tensor): Float32Array {
 
 /** The backend that holds a tensor's data (tensors stay where they were made when the backend changes). */
 function tensorBackend(tensor: tf.Tensor): tf.KernelBackend | undefined {
-  const engine = tf.engine() as unknown as { state: { tensorInfo: WeakMap<tf.DataId, { backend: tf.KernelBackend }> } };
+  const engine = tf.engine() as unknown as {
+    state: { tensorInfo: WeakMap<tf.DataId, { backend: tf.KernelBackend }> };
+  };
   return engine.state.tensorInfo.get(tensor.dataId)?.backend;
 }

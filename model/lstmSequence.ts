@@ -49,7 +49,14 @@ export function fusedLstmSequence(
       pieces.push(state, nextH, nextC, products[t]);
     }
     const [finalH, finalC] = unstack<tf.Tensor2D>(state);
-    (save as tf.GradSaveFunc)([xp, u, m, tf.stack(previous), tf.stack(products), tf.stack(previousH)] as tf.Tensor[]);
+    (save as tf.GradSaveFunc)([
+      xp,
+      u,
+      m,
+      tf.stack(previous),
+      tf.stack(products),
+      tf.stack(previousH),
+    ] as tf.Tensor[]);
     const value = tf.stack([...outputs, finalH, finalC]) as tf.Tensor3D;
     // The per-step pieces were copied into the stacks: free them now, not when the forward pass
     // ends (the input state s0 is the caller's).
@@ -119,8 +126,15 @@ function backward(dy: tf.Tensor3D, saved: tf.Tensor[], order: number[]): tf.Tens
 }
 
 /** The forward `SubflowLstmCell` kernel (no tape: the sequence op owns the gradient). */
-function cell(projection: tf.Tensor2D, product: tf.Tensor2D, state: tf.Tensor3D, mask: tf.Tensor1D): tf.Tensor3D {
+function cell(
+  projection: tf.Tensor2D,
+  product: tf.Tensor2D,
+  state: tf.Tensor3D,
+  mask: tf.Tensor1D,
+): tf.Tensor3D {
   return (
-    tf.engine().runKernel('SubflowLstmCell', { projection, recurrent: product, state, mask }, {}) as tf.Tensor[]
+    tf
+      .engine()
+      .runKernel('SubflowLstmCell', { projection, recurrent: product, state, mask }, {}) as tf.Tensor[]
   )[0] as tf.Tensor3D;
 }

@@ -211,7 +211,18 @@ export function topKLogSoftmaxRows(logits: tf.Tensor2D, k: number, skip = -1): S
   };
   const native = nativeKernels();
   if (native) {
-    native.topKLogSoftmax(values, rows, cols, k, skip, EOS_ID, out.indices, out.values, out.counts, out.eosLogProbs);
+    native.topKLogSoftmax(
+      values,
+      rows,
+      cols,
+      k,
+      skip,
+      EOS_ID,
+      out.indices,
+      out.values,
+      out.counts,
+      out.eosLogProbs,
+    );
     return out;
   }
   for (let row = 0; row < rows; row++) {

@@ -73,7 +73,11 @@ export class Seq2Seq {
       const dropout = options.training
         ? this.makeDropout(options.seed ?? this.dropoutSeeds.int(2 ** 31))
         : NO_DROPOUT;
-      return labelSmoothedCrossEntropy(this.forward(batch, dropout), batch.tgtOut, this.config.labelSmoothing);
+      return labelSmoothedCrossEntropy(
+        this.forward(batch, dropout),
+        batch.tgtOut,
+        this.config.labelSmoothing,
+      );
     });
   }
 

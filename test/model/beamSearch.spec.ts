@@ -187,17 +187,23 @@ describe('model/beamSearch', () => {
   });
 
   it('leaks no tensors', () => {
+    const before = tf.memory().numTensors;
     const model = tinySeq2Seq();
     const toy = trapModel();
-    const before = tf.memory().numTensors;
-    for (const beam of [1, 3]) {
-      search(model, sources(), { beam, returnAttention: true, minLength: 2 });
-      search(toy, [Int32Array.from([A, EOS_ID])], { beam });
-      search(model, sources(), { beam, fixedSteps: 3 });
-    }
-    expect(tf.memory().numTensors).to.equal(before);
+    const run = () => {
+      for (const beam of [1, 3]) {
+        search(model, sources(), { beam, returnAttention: true, minLength: 2 });
+        search(toy, [Int32Array.from([A, EOS_ID])], { beam });
+        search(model, sources(), { beam, fixedSteps: 3 });
+      }
+    };
+    run();
+    const afterFirst = tf.memory().numTensors;
+    run();
+    expect(tf.memory().numTensors).to.equal(afterFirst);
     model.dispose();
     toy.dispose();
+    expect(tf.memory().numTensors).to.equal(before);
   });
 
   it('attention rows cover the real source positions and sum to 1', () => {

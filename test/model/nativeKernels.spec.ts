@@ -96,9 +96,19 @@ describe('native element-wise kernels and block gather', function () {
         const x = tf.tensor1d([
           ...Array.from({ length: 300 }, () => (rng.next() * 2 - 1) * 12),
           ...Array.from({ length: 100 }, () => (rng.next() * 2 - 1) * 1e-3),
-          0, -0.125, 0.125, 30, -30, Infinity, -Infinity, NaN,
+          0,
+          -0.125,
+          0.125,
+          30,
+          -30,
+          Infinity,
+          -Infinity,
+          NaN,
         ]);
-        const { native, js } = nativeAndJs(() => [tf.tanh(x), tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(v)))(x)]);
+        const { native, js } = nativeAndJs(() => [
+          tf.tanh(x),
+          tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(v)))(x),
+        ]);
         // 1 − tanh² near ±1 magnifies tanh's last-bit differences: an absolute bound for the gradient.
         const tolerance = [2e-7, 1e-6];
         for (let i = 0; i < native.length; i++) {

@@ -110,35 +110,45 @@ describe('Seq2Seq', function () {
     model.dispose();
   });
 
-  for (const options of [{}, { attention: 'bahdanau' as const, inputFeeding: true, decoderLayers: 2 }]) {
-    it(`decodeStep reproduces the teacher-forced log-probabilities ${JSON.stringify(options)}`, () => {
-      const model = tinyModel(options);
-      const batch = makeBatch(tinyPairs());
-      const expected = tf.tidy(() => tf.logSoftmax(model.logits(batch)).arraySync() as number[][][]);
-      const encoder = model.encode(batch.src, batch.srcLen);
-      let state = model.initialDecoderState(encoder);
-      let worst = 0;
-      for (let t = 0; t < batch.tgtMax; t++) {
-        const previous = Int32Array.from(
-          { length: batch.size },
-          (_, row) => batch.tgtIn[row * batch.tgtMax + t],
-        );
-        const result = model.decodeStep(encoder, previous, state);
-        expect(result.logProbs.shape).to.deep.equal([batch.size, model.config.tgtVocab]);
-        expect(result.attention.shape).to.deep.equal([batch.size, batch.srcMax]);
-        const got = result.logProbs.arraySync();
-        for (let row = 0; row < batch.size; row++) {
-          if (batch.tgtOut[row * batch.tgtMax + t] === 0) continue; // past this row's end
-          for (let k = 0; k < got[row].length; k++)
-            worst = Math.max(worst, Math.abs(got[row][k] - expected[row][t][k]));
-        }
-        model.disposeDecoderState(state);
-        tf.dispose([result.logProbs, result.attention]);
-        state = result.newDecoderState;
+  /** Largest |decodeStep log p − teacher-forced log p| over a batch's real target steps. */
+  function decodeStepDeviation(model: ReturnType<typeof tinyModel>): number {
+    const batch = makeBatch(tinyPairs());
+    const expected = tf.tidy(() => tf.logSoftmax(model.logits(batch)).arraySync() as number[][][]);
+    const encoder = model.encode(batch.src, batch.srcLen);
+    let state = model.initialDecoderState(encoder);
+    let worst = 0;
+    for (let t = 0; t < batch.tgtMax; t++) {
+      const previous = Int32Array.from(
+        { length: batch.size },
+        (_, row) => batch.tgtIn[row * batch.tgtMax + t],
+      );
+      const result = model.decodeStep(encoder, previous, state);
+      expect(result.logProbs.shape).to.deep.equal([batch.size, model.config.tgtVocab]);
+      expect(result.attention.shape).to.deep.equal([batch.size, batch.srcMax]);
+      const got = result.logProbs.arraySync();
+      for (let row = 0; row < batch.size; row++) {
+        if (batch.tgtOut[row * batch.tgtMax + t] === 0) continue; // past this row's end
+        for (let k = 0; k < got[row].length; k++)
+          worst = Math.max(worst, Math.abs(got[row][k] - expected[row][t][k]));
       }
       model.disposeDecoderState(state);
-      model.disposeEncoderState(encoder);
-      expect(worst).to.be.below(1e-5);
+      tf.dispose([result.logProbs, result.attention]);
+      state = result.newDecoderState;
+    }
+    model.disposeDecoderState(state);
+    model.disposeEncoderState(encoder);
+    return worst;
+  }
+
+  for (const options of [{}, { attention: 'bahdanau' as const, inputFeeding: true, decoderLayers: 2 }]) {
+    it(`decodeStep reproduces the teacher-forced log-probabilities, also after a weight update ${JSON.stringify(options)}`, () => {
+      const model = tinyModel(options);
+      expect(decodeStepDeviation(model)).to.be.below(1e-5);
+      // Decoding between training steps (validation) must see the updated weights.
+      for (const [name, variable] of model.variables) {
+        if (name.startsWith('decoder/l')) variable.assign(tf.tidy(() => tf.mul(variable, 1.5)));
+      }
+      expect(decodeStepDeviation(model)).to.be.below(1e-5);
       model.dispose();
     });
   }
