@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { PAD_ID } from '../types.js';
 import { fusedKernelsActive } from './fusedKernels.js';
+import { releaseEarly } from './ops.js';
 
 /**
  * Label-smoothed cross-entropy (Szegedy et al. 2016) averaged over non-PAD target tokens, the
@@ -17,6 +18,7 @@ export function labelSmoothedCrossEntropy(
   smoothing: number,
 ): tf.Scalar {
   const [tokens, vocab] = logits.shape;
+  if (fusedKernelsActive()) return fusedLoss(logits, targets, smoothing);
   const goldIndex = new Int32Array(tokens);
   const weightValues = new Float32Array(tokens);
   let counted = 0;
@@ -26,9 +28,6 @@ export function labelSmoothedCrossEntropy(
       weightValues[i] = 1;
       counted++;
     }
-  }
-  if (fusedKernelsActive()) {
-    return fusedLoss(logits, targets, weightValues, counted, smoothing);
   }
   const logSumExp = tf.logSumExp(logits, 1); // [tokens]
   // Gold logits picked from the flat logits: gathers `tokens` values, and its gradient is a
@@ -44,17 +43,10 @@ export function labelSmoothedCrossEntropy(
  * The same loss through the fused `SubflowSmoothedXent` kernel: one pass giving per-token losses
  * and the gradient together (in C with the native addon).
  */
-function fusedLoss(
-  logits: tf.Tensor2D,
-  targets: Int32Array,
-  weightValues: Float32Array,
-  counted: number,
-  smoothing: number,
-): tf.Scalar {
-  const scale = 1 / Math.max(counted, 1);
+function fusedLoss(logits: tf.Tensor2D, targets: Int32Array, smoothing: number): tf.Scalar {
   const inputs = {
     targets: tf.tensor1d(targets, 'int32'),
-    weights: tf.tensor1d(weightValues.map((w) => w * scale)),
+    weights: tf.tensor1d(lossWeights(targets)),
   };
   const loss = tf.customGrad((z, save) => {
     const [perToken, grad] = tf
@@ -66,10 +58,21 @@ function fusedLoss(
       value: tf.sum(perToken),
       // The loss is normally the value differentiated (dy = 1): then the saved gradient is the
       // answer, shared rather than copied ([tokens, vocab] is the largest tensor of a step).
-      gradFunc: (dy, saved) => [
-        (dy as tf.Tensor).dataSync()[0] === 1 ? tf.clone(saved[0]) : tf.mul(saved[0], dy as tf.Tensor),
-      ],
+      gradFunc: (dy, saved) =>
+        releaseEarly(
+          [(dy as tf.Tensor).dataSync()[0] === 1 ? tf.clone(saved[0]) : tf.mul(saved[0], dy as tf.Tensor)],
+          dy,
+          saved,
+        ),
     };
   });
   return loss(logits) as tf.Scalar;
+}
+
+/** Per-token weights of the mean loss: 1/(non-PAD tokens) for real tokens, 0 for PAD, [tokens]. */
+export function lossWeights(targets: Int32Array): Float32Array {
+  let counted = 0;
+  for (const target of targets) if (target !== PAD_ID) counted++;
+  const weight = 1 / Math.max(counted, 1);
+  return Float32Array.from(targets, (target) => (target === PAD_ID ? 0 : weight));
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { blasKernelsActive } from './blasKernels.js';
-import { unstack } from './ops.js';
+import { releaseEarly, unstack } from './ops.js';
 
 /**
  * One LSTM direction over every time step as a single differentiable op with the fused cell
@@ -63,7 +63,7 @@ export function fusedLstmSequence(
     tf.dispose([...pieces, finalH, finalC]);
     return {
       value,
-      gradFunc: (dy, saved) => backward(dy as tf.Tensor3D, saved, order),
+      gradFunc: (dy, saved) => releaseEarly(backward(dy as tf.Tensor3D, saved, order), dy, saved),
     };
   });
   return sequence(projections, recurrent, initial, masks) as tf.Tensor3D;

@@ -30,3 +30,19 @@ export function reshape<T extends tf.Tensor>(x: tf.Tensor, shape: number[]): T {
   }));
   return op(x) as T;
 }
+
+/**
+ * Frees what a custom gradient was handed (its upstream gradient and saved tensors) once it has
+ * computed its own. tfjs keeps every saved tensor and every intermediate gradient until the whole
+ * backward pass ends — tens of MB per training step here; its own later dispose of them is then a
+ * no-op, and data shared with other tensors (clones, reshapes, variables) stays while they hold it.
+ */
+export function releaseEarly<T>(gradients: T, dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): T {
+  tf.dispose([...(Array.isArray(dy) ? dy : [dy]), ...saved]);
+  return gradients;
+}
+
+/** True while a gradient tape records (inside tf.grad / tf.variableGrads), outside any kernel. */
+export function isRecordingGradients(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}

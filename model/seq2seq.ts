@@ -20,9 +20,10 @@ import {
   selectEncoderRows,
   type EncoderState,
 } from './encoder.js';
-import { logSoftmaxRows, registerFusedKernels } from './fusedKernels.js';
+import { fusedKernelsActive, logSoftmaxRows, registerFusedKernels } from './fusedKernels.js';
 import { labelSmoothedCrossEntropy } from './loss.js';
-import { reshape, tidyObject } from './ops.js';
+import { isRecordingGradients, reshape, tidyObject } from './ops.js';
+import { outputLayerLoss } from './outputLoss.js';
 import { createParameters, networkWeights, type NetworkWeights } from './parameters.js';
 
 export type { EncoderState } from './encoder.js';
@@ -73,6 +74,12 @@ export class Seq2Seq {
       const dropout = options.training
         ? this.makeDropout(options.seed ?? this.dropoutSeeds.int(2 ** 31))
         : NO_DROPOUT;
+      if (fusedKernelsActive() && isRecordingGradients()) {
+        // Training: the output layer and the loss as one chunked op (no whole [tokens, vocab] logits).
+        const { kernel, bias } = this.weights.output;
+        const smoothing = this.config.labelSmoothing;
+        return outputLayerLoss(this.attentional(batch, dropout), kernel, bias, batch.tgtOut, smoothing);
+      }
       return labelSmoothedCrossEntropy(
         this.forward(batch, dropout),
         batch.tgtOut,
@@ -184,6 +191,11 @@ export class Seq2Seq {
    * largest tensor of a step) until the backward pass ends.
    */
   private forward(batch: Batch, dropout: Dropout): tf.Tensor2D {
+    return matMul2d(this.attentional(batch, dropout), this.weights.output.kernel, this.weights.output.bias);
+  }
+
+  /** Teacher-forced attentional vectors h̃ before the output layer, [batch·tgtMax, attentionalUnits]. */
+  private attentional(batch: Batch, dropout: Dropout): tf.Tensor2D {
     const { size, srcMax, tgtMax } = batch;
     checkIds(batch.src, this.config.srcVocab, 'source');
     checkIds(batch.tgtIn, this.config.tgtVocab, 'target');
@@ -194,8 +206,7 @@ export class Seq2Seq {
     const encoder = encodeEmbedded(this.config, this.weights, srcEmbedded, lengthMask(batch.srcLen, srcMax));
     const tgtEmbedded = dropout(tf.gather(this.weights.targetEmbedding, tgtIn)) as tf.Tensor3D;
     const attentional = decodeTeacherForced(this.config, this.weights, encoder, tgtEmbedded, dropout);
-    const flat = reshape<tf.Tensor2D>(attentional, [size * tgtMax, this.config.attentionalUnits]);
-    return matMul2d(flat, this.weights.output.kernel, this.weights.output.bias);
+    return reshape<tf.Tensor2D>(attentional, [size * tgtMax, this.config.attentionalUnits]);
   }
 
   /** Dropout with a fresh seed per call, derived from one seed so a step is reproducible. */
