@@ -3,9 +3,9 @@
 // in a fresh process, and prints one JSON line per figure with the peer's figure and the ratio:
 // training target tokens/s (64 × 20 → 20), decoding sentences/s at beam 5 and greedy (32 × 20,
 // 30 steps), each with both peak RSS figures; with --runs N > 1, then one line of medians per
-// figure. Flags: --runs N (default 1), --backend NAME, --only train|decode (default both),
-// --iters N (timed training steps of both). The machine may be shared: look at own_cores /
-// foreign_cores of both sides before trusting a ratio.
+// figure (speeds and peak RSS of both). Flags: --runs N (default 1), --backend NAME, --only
+// train|decode (default both), --iters N (timed training steps of both). The machine may be
+// shared: look at own_cores / foreign_cores of both sides before trusting a ratio.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -82,7 +82,7 @@ const FIGURES: Figure[] = [
   })),
 ].filter((figure) => flags.only === '' || figure.bench === flags.only);
 
-const collected = new Map<Figure, { ours: number[]; peers: number[] }>();
+const collected = new Map<Figure, { ours: number[]; peers: number[]; ourRss: number[]; peerRss: number[] }>();
 for (let run = 0; run < Number(flags.runs); run++) {
   for (const figure of FIGURES) {
     const peer = lastJsonLine(python, ['nmt_peer.py', ...figure.peer], peerDir);
@@ -93,9 +93,11 @@ for (let run = 0; run < Number(flags.runs); run++) {
     );
     const ownValue = Number(own[figure.ownField]);
     const peerValue = Number(peer[figure.peerField]);
-    const values = collected.get(figure) ?? { ours: [], peers: [] };
+    const values = collected.get(figure) ?? { ours: [], peers: [], ourRss: [], peerRss: [] };
     values.ours.push(ownValue);
     values.peers.push(peerValue);
+    values.ourRss.push(Number(own.peak_rss_mb));
+    values.peerRss.push(Number(peer.peak_rss_mb));
     collected.set(figure, values);
     printFigure({
       ...own,
@@ -111,7 +113,7 @@ for (let run = 0; run < Number(flags.runs); run++) {
   }
 }
 if (Number(flags.runs) > 1) {
-  for (const [figure, { ours, peers }] of collected) {
+  for (const [figure, { ours, peers, ourRss, peerRss }] of collected) {
     printFigure({
       bench: figure.bench,
       ...(figure.variant ? { variant: figure.variant } : {}),
@@ -120,6 +122,9 @@ if (Number(flags.runs) > 1) {
       [figure.field]: median(ours),
       peer: median(peers),
       ratio: Number((median(ours) / median(peers)).toFixed(3)),
+      peak_rss_mb: median(ourRss),
+      peer_peak_rss_mb: median(peerRss),
+      rss_ratio: Number((median(ourRss) / median(peerRss)).toFixed(3)),
     });
   }
 }

@@ -37,8 +37,9 @@ export function fusedLstmSequence(
     const outputs = new Array<tf.Tensor2D>(time);
     const pieces: tf.Tensor[] = [...steps, ...stepMasks];
     let state = s0 as tf.Tensor3D;
-    let h = unstack<tf.Tensor2D>(state)[0];
-    pieces.push(h);
+    const [h0, c0] = unstack<tf.Tensor2D>(state);
+    let h = h0;
+    pieces.push(h0, c0);
     for (const t of order) {
       previous[t] = state;
       previousH[t] = h;
