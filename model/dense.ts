@@ -45,7 +45,7 @@ export function matMul2d(
           // Σ_rows dy as ones[1, rows]·dy: an XNNPACK product instead of wasm's reduction over the
           // outer axis, which transposes the whole [rows, cols] gradient first.
           const biasGradient = tf.reshape(tf.matMul(tf.ones([1, rows]), dy as tf.Tensor2D), [-1]);
-          return releaseEarly([...gradients(dy as tf.Tensor2D, saved), biasGradient], dy, saved);
+          return releaseEarly([...gradients(dy as tf.Tensor2D, saved), biasGradient], saved);
         },
       };
     });
@@ -55,7 +55,7 @@ export function matMul2d(
     (save as tf.GradSaveFunc)(toSave(a as tf.Tensor, b as tf.Tensor));
     return {
       value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-      gradFunc: (dy, saved) => releaseEarly(gradients(dy as tf.Tensor2D, saved), dy, saved),
+      gradFunc: (dy, saved) => releaseEarly(gradients(dy as tf.Tensor2D, saved), saved),
     };
   });
   return product(x, w) as tf.Tensor2D;

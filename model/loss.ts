@@ -61,7 +61,6 @@ function fusedLoss(logits: tf.Tensor2D, targets: Int32Array, smoothing: number):
       gradFunc: (dy, saved) =>
         releaseEarly(
           [(dy as tf.Tensor).dataSync()[0] === 1 ? tf.clone(saved[0]) : tf.mul(saved[0], dy as tf.Tensor)],
-          dy,
           saved,
         ),
     };

@@ -64,7 +64,7 @@ export function fusedLstmSequence(
     tf.dispose([...pieces, finalH, finalC]);
     return {
       value,
-      gradFunc: (dy, saved) => releaseEarly(backward(dy as tf.Tensor3D, saved, order), dy, saved),
+      gradFunc: (dy, saved) => releaseEarly(backward(dy as tf.Tensor3D, saved, order), saved),
     };
   });
   return sequence(projections, recurrent, initial, masks) as tf.Tensor3D;

@@ -32,13 +32,13 @@ export function reshape<T extends tf.Tensor>(x: tf.Tensor, shape: number[]): T {
 }
 
 /**
- * Frees what a custom gradient was handed (its upstream gradient and saved tensors) once it has
- * computed its own. tfjs keeps every saved tensor and every intermediate gradient until the whole
- * backward pass ends — tens of MB per training step here; its own later dispose of them is then a
- * no-op, and data shared with other tensors (clones, reshapes, variables) stays while they hold it.
+ * Frees a custom gradient's saved tensors once it has computed its gradients. tfjs keeps every
+ * saved tensor until the whole backward pass ends — tens of MB per training step here. They are
+ * clones made for this one tape node (their data stays while other tensors share it), so freeing
+ * them early is safe; tfjs' own later dispose of them is then a no-op.
  */
-export function releaseEarly<T>(gradients: T, dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): T {
-  tf.dispose([...(Array.isArray(dy) ? dy : [dy]), ...saved]);
+export function releaseEarly<T>(gradients: T, saved: tf.Tensor[]): T {
+  tf.dispose(saved);
   return gradients;
 }
 

@@ -86,7 +86,7 @@ export function outputLayerLoss(
       gradFunc: (dy, saved) => {
         const scale = (dy as tf.Tensor).dataSync()[0];
         const result = saved.map((g) => (scale === 1 ? tf.clone(g) : tf.mul(g, scale)));
-        return releaseEarly(result, dy, saved);
+        return releaseEarly(result, saved);
       },
     };
   });
