@@ -79,7 +79,7 @@ async function activate(name: ConcreteBackend): Promise<string> {
   return blasNote;
 }
 
-/** ", matmuls on OpenBLAS 0.3.21, 2 threads" or why they are not. */
+/** ", matmuls on OpenBLAS 0.3.21 (Cooperlake kernels), 2 threads" or why they are not. */
 function describeBlas(): string {
   const blas = registerBlasKernels();
   return blas.available

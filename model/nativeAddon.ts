@@ -102,7 +102,7 @@ export interface NativeAddon {
 /** Whether OpenBLAS matmuls can run here, and a few words on why not or on what runs. */
 export interface BlasStatus {
   available: boolean;
-  /** e.g. "OpenBLAS 0.3.21, 2 threads" or "addon subflow-native not built (…)". */
+  /** e.g. "OpenBLAS 0.3.21 (Cooperlake kernels), 2 threads" or "addon subflow-native not built (…)". */
   description: string;
 }
 
