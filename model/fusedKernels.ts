@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
 import { registerCopyKernels } from './copyKernels.js';
-import { attentionStepKernel } from './decodeKernels.js';
+import { attentionStepKernel, decoderStepKernel } from './decodeKernels.js';
 import { registerNativeElementwiseKernels } from './nativeElementwise.js';
 import { nativeKernels } from './nativeAddon.js';
 
@@ -17,7 +17,8 @@ import { nativeKernels } from './nativeAddon.js';
  * - `SubflowLogSoftmax`: row-wise log-softmax in one pass (decoding; tfjs composes it of five ops).
  * - `SubflowAdam`, `SubflowSumOfSquares`: the optimiser's update and the gradient norm, one pass
  *   per variable instead of eight full-size temporaries.
- * - `SubflowAttentionStep` (decodeKernels.ts): one decoding step of Luong attention.
+ * - `SubflowAttentionStep`, `SubflowDecoderStep` (decodeKernels.ts): one decoding step of Luong
+ *   attention, and of the whole one-layer decoder (native only).
  *
  * The LSTM cell, its gradient and the log-softmax run in C when the native addon is built
  * (nativeAddon.ts: a vectorised polynomial exp instead of Math.exp, 3–4× faster); the JS loops
@@ -293,6 +294,7 @@ const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }
   { name: 'SubflowAdam', make: adamUpdate },
   { name: 'SubflowSumOfSquares', make: sumOfSquares },
   { name: 'SubflowAttentionStep', make: attentionStepKernel },
+  { name: 'SubflowDecoderStep', make: decoderStepKernel },
 ];
 
 /** Names of the fused kernels (registered for wasm and cpu). */

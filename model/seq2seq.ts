@@ -21,6 +21,7 @@ import {
   type EncoderState,
 } from './encoder.js';
 import { fusedKernelsActive, logSoftmaxRows, registerFusedKernels } from './fusedKernels.js';
+import { nativeKernels } from './nativeAddon.js';
 import { labelSmoothedCrossEntropy } from './loss.js';
 import { isRecordingGradients, reshape, tidyObject } from './ops.js';
 import { outputLayerLoss } from './outputLoss.js';
@@ -156,6 +157,7 @@ export class Seq2Seq {
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     return tidyObject(() => {
       const ids = prevTokens instanceof tf.Tensor ? prevTokens : tf.tensor1d(prevTokens, 'int32');
+      if (this.oneCallDecoderStep()) return this.nativeDecoderStep(encoder, ids, state);
       const embedded = tf.gather(this.weights.targetEmbedding, ids) as tf.Tensor2D;
       const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT, {
         incremental: true,
@@ -163,6 +165,48 @@ export class Seq2Seq {
       const logits = matMul2d(step.attentional, this.weights.output.kernel, this.weights.output.bias);
       return { logits, newDecoderState: step.state, attention: step.attention };
     });
+  }
+
+  /** True when a decoding step can run as one native call (one-layer Luong decoder, no input feeding). */
+  private oneCallDecoderStep(): boolean {
+    const { attention, decoderLayers, inputFeeding } = this.config;
+    return (
+      attention === 'luong-general' &&
+      decoderLayers === 1 &&
+      !inputFeeding &&
+      fusedKernelsActive() &&
+      nativeKernels() !== undefined
+    );
+  }
+
+  /** `decodeStepLogits` through the one-call `SubflowDecoderStep` kernel (decodeKernels.ts). */
+  private nativeDecoderStep(
+    encoder: EncoderState,
+    ids: tf.Tensor1D,
+    state: DecoderState,
+  ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
+    const [layer] = this.weights.decoder;
+    const inputs = {
+      ids,
+      h: state.h,
+      c: state.c,
+      keys: encoder.keys,
+      values: encoder.values,
+      mask: encoder.mask,
+      embedding: this.weights.targetEmbedding,
+      kernel: layer.kernel,
+      recurrent: layer.recurrent,
+      bias: layer.bias,
+      combine: this.weights.attention.combineKernel,
+      outKernel: this.weights.output.kernel,
+      outBias: this.weights.output.bias,
+    };
+    const [logits, h, c, attention] = tf.engine().runKernel('SubflowDecoderStep', inputs, {}) as tf.Tensor[];
+    return {
+      logits: logits as tf.Tensor2D,
+      newDecoderState: { h: h as tf.Tensor3D, c: c as tf.Tensor3D },
+      attention: attention as tf.Tensor2D,
+    };
   }
 
   /** Encoder state of the given rows (e.g. each sentence repeated beam times): rows [newBatch]. */

@@ -599,6 +599,68 @@ static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// decoderStep(ids, h, c, keys, values, mask, embedding, kernel, recurrent, bias, combine, outKernel,
+//   outBias, logits, hOut, cOut, weights, rows, srcLen, emb, units, valueDim, attUnits, vocab):
+// one incremental step of a one-layer LSTM decoder with Luong general attention for every row, in
+// one call (decodeKernels.ts's SubflowDecoderStep): z = E[id]·W + b + h·U, the LSTM cell, attention
+// over keys/values, h̃ = tanh(W_c [context; h']), logits = h̃·W_o + b_o. The same products and
+// loops as the op-by-op path; what it saves is ~20 tfjs dispatches and allocations a step.
+static napi_value decoder_step(napi_env env, napi_callback_info info) {
+  size_t argc = 24;
+  napi_value args[24];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 24) return throw_error(env, "decoderStep: expected 24 arguments");
+  if (blas_sgemm == NULL) return throw_error(env, load_error);
+  int32_t *ids;
+  size_t ids_len;
+  if (!int_array(env, args[0], &ids, &ids_len)) return NULL;
+  float *a[16];
+  size_t len[16];
+  if (!float_args(env, args + 1, 16, a, len)) return NULL;
+  const long rows = int_arg(env, args[17]), src_len = int_arg(env, args[18]), emb = int_arg(env, args[19]),
+             units = int_arg(env, args[20]), value_dim = int_arg(env, args[21]), att = int_arg(env, args[22]),
+             vocab = int_arg(env, args[23]);
+  const float *h = a[0], *c = a[1], *keys = a[2], *values = a[3], *mask = a[4], *embedding = a[5],
+              *kernel = a[6], *recurrent = a[7], *bias = a[8], *combine = a[9], *out_kernel = a[10],
+              *out_bias = a[11];
+  float *logits = a[12], *h_out = a[13], *c_out = a[14], *weights = a[15];
+  const long gates = 4 * units, comb = value_dim + units;
+  if (rows < 1 || src_len < 1 || emb < 1 || units < 1 || value_dim < 1 || att < 1 || vocab < 1 ||
+      ids_len < (size_t)rows || len[0] < (size_t)(rows * units) || len[1] < (size_t)(rows * units) ||
+      len[2] < (size_t)(rows * src_len * units) || len[3] < (size_t)(rows * src_len * value_dim) ||
+      len[4] < (size_t)(rows * src_len) || len[5] < (size_t)(vocab * emb) ||
+      len[6] < (size_t)(emb * gates) || len[7] < (size_t)(units * gates) || len[8] < (size_t)gates ||
+      len[9] < (size_t)(comb * att) || len[10] < (size_t)(att * vocab) || len[11] < (size_t)vocab ||
+      len[12] < (size_t)(rows * vocab) || len[13] < (size_t)(rows * units) || len[14] < (size_t)(rows * units) ||
+      len[15] < (size_t)(rows * src_len))
+    return throw_error(env, "decoderStep: shapes do not fit the arrays");
+  const long vocab_in = (long)(len[5] / (size_t)emb);
+  for (long r = 0; r < rows; r++)
+    if (ids[r] < 0 || ids[r] >= vocab_in) return throw_error(env, "decoderStep: token id outside the embedding");
+  // One scratch block: embedded rows, x·W + b, h·U, gates of one row, [context; h'], W_c·[c; h'], h̃.
+  float *scratch = malloc(sizeof(float) * (rows * emb + 2 * rows * gates + gates + rows * comb + 2 * rows * att));
+  if (scratch == NULL) return throw_error(env, "decoderStep: out of memory");
+  float *x = scratch, *xp = x + rows * emb, *hu = xp + rows * gates, *row_gates = hu + rows * gates,
+        *combined = row_gates + gates, *pre_tanh = combined + rows * comb, *attentional = pre_tanh + rows * att;
+  for (long r = 0; r < rows; r++) memcpy(x + r * emb, embedding + (long)ids[r] * emb, sizeof(float) * emb);
+  for (long r = 0; r < rows; r++) memcpy(xp + r * gates, bias, sizeof(float) * gates);
+  blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, gates, emb, 1.0f, x, emb, kernel, gates, 1.0f, xp, gates);
+  blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, gates, units, 1.0f, h, units, recurrent, gates, 0.0f, hu, gates);
+  for (long r = 0; r < rows; r++) {
+    gate_activations(xp + r * gates, hu + r * gates, row_gates, units);
+    cell_forward(row_gates, c + r * units, h_out + r * units, c_out + r * units, units);
+  }
+  attention_step_rows(h_out, keys, values, mask, combined, weights, rows, src_len, units, value_dim);
+  blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, att, comb, 1.0f, combined, comb, combine, att, 0.0f,
+             pre_tanh, att);
+  tanh_loop(pre_tanh, attentional, rows * att);
+  for (long r = 0; r < rows; r++) memcpy(logits + r * vocab, out_bias, sizeof(float) * vocab);
+  blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, vocab, att, 1.0f, attentional, att, out_kernel, vocab, 1.0f,
+             logits, vocab);
+  free(scratch);
+  return NULL;
+}
+
 // info() → { available, error, threads, config }
 static napi_value blas_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -641,6 +703,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "smoothedXent", fn);
   napi_create_function(env, "topKLogSoftmax", NAPI_AUTO_LENGTH, top_k_log_softmax, NULL, &fn);
   napi_set_named_property(env, exports, "topKLogSoftmax", fn);
+  napi_create_function(env, "decoderStep", NAPI_AUTO_LENGTH, decoder_step, NULL, &fn);
+  napi_set_named_property(env, exports, "decoderStep", fn);
   napi_create_function(env, "attentionStep", NAPI_AUTO_LENGTH, attention_step, NULL, &fn);
   napi_set_named_property(env, exports, "attentionStep", fn);
   napi_create_function(env, "tanh", NAPI_AUTO_LENGTH, tanh_kernel, NULL, &fn);

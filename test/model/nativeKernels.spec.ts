@@ -7,9 +7,9 @@ import { fusedLstmCell } from '../../model/lstm.js';
 import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/fusedKernels.js';
 import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/nativeAddon.js';
 import { topKLogSoftmaxRows, topKOfRow } from '../../model/searchCommon.js';
-import { EOS_ID } from '../../types.js';
+import { BOS_ID, EOS_ID } from '../../types.js';
 import { SeededRandom } from '../../random.js';
-import { useBackend, useWasm } from './modelFixtures.js';
+import { makeBatch, tinyModel, tinyPairs, useBackend, useWasm } from './modelFixtures.js';
 
 /** Values of `compute` with the C kernels and with the JS loops they replace. */
 function nativeAndJs(compute: () => tf.Tensor[]): { native: number[][]; js: number[][] } {
@@ -148,6 +148,58 @@ describe('native element-wise kernels and block gather', function () {
         // padded positions get no weight
         expect(js[1][srcLen - 1 + srcLen]).to.equal(0);
         tf.dispose([query, keys, values, mask, combineKernel]);
+      });
+
+      it('the one-call native decoder step equals the op-by-op step (logits, state, attention; padded sources)', async () => {
+        const model = tinyModel();
+        const batch = makeBatch(tinyPairs());
+        const steps = (): number[][] => {
+          const values: number[][] = [];
+          const encoder = model.encode(batch.src, batch.srcLen);
+          let state = model.initialDecoderState(encoder);
+          for (let t = 0; t < 3; t++) {
+            const previous = Int32Array.from(
+              { length: batch.size },
+              (_, row) => batch.tgtIn[row * batch.tgtMax + t],
+            );
+            const result = model.decodeStepLogits(encoder, previous, state);
+            for (const tensor of [
+              result.logits,
+              result.newDecoderState.h,
+              result.newDecoderState.c,
+              result.attention,
+            ])
+              values.push(Array.from(tensor.dataSync()));
+            model.disposeDecoderState(state);
+            tf.dispose([result.logits, result.attention]);
+            state = result.newDecoderState;
+          }
+          model.disposeDecoderState(state);
+          model.disposeEncoderState(encoder);
+          return values;
+        };
+        const used = async (): Promise<string[]> => {
+          const info = await tf.profile(() => {
+            const encoder = model.encode(batch.src, batch.srcLen);
+            const state = model.initialDecoderState(encoder);
+            const result = model.decodeStepLogits(encoder, new Int32Array(batch.size).fill(BOS_ID), state);
+            model.disposeDecoderState(state);
+            model.disposeDecoderState(result.newDecoderState);
+            model.disposeEncoderState(encoder);
+            tf.dispose([result.logits, result.attention]);
+            return tf.scalar(0);
+          });
+          return info.kernels.map((k) => k.name);
+        };
+        setNativeKernelsEnabled(true);
+        const native = steps();
+        expect(await used()).to.include('SubflowDecoderStep');
+        setNativeKernelsEnabled(false);
+        const plain = steps();
+        expect(await used()).to.not.include('SubflowDecoderStep');
+        setNativeKernelsEnabled(true);
+        expect(worstAbsolute(native, plain)).to.be.below(1e-5);
+        model.dispose();
       });
 
       it('the C LSTM cell and its gradient match the JS loops (masked rows, saturated and tiny gates)', function () {
