@@ -1,7 +1,8 @@
 // subflow's native kernels for the tfjs wasm and cpu backends, on typed-array views of tensor
 // memory (zero copies): single-precision matrix products through the machine's OpenBLAS, and the
-// element-wise loops that dominate once the products are fast (LSTM cell and its gradient, row-wise
-// log-softmax) with a polynomial exp that the compiler can vectorise.
+// loops that dominate once the products are fast (LSTM cell and its gradient, label-smoothed loss,
+// log-softmax, tanh, per-row top k from logits, a step of attention, a whole decoder step) with a
+// polynomial exp that the compiler can vectorise.
 //
 // OpenBLAS is opened with dlopen at load time rather than linked, so the addon builds with only a
 // C compiler and Node's headers, and a machine without libopenblas gets a clear message instead of
