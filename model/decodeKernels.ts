@@ -89,6 +89,22 @@ export function attentionStep(
   return { combined, weights };
 }
 
+/** The float inputs of `SubflowDecoderStep` in the native call's argument order. */
+const DECODER_STEP_INPUTS = [
+  'h',
+  'c',
+  'keys',
+  'values',
+  'mask',
+  'embedding',
+  'kernel',
+  'recurrent',
+  'bias',
+  'combine',
+  'outKernel',
+  'outBias',
+];
+
 /**
  * One incremental decoding step of a one-layer LSTM decoder with Luong general attention (no input
  * feeding) for every row, in one native call: embedding lookup, z = x·W + b + h·U, the LSTM cell,
@@ -100,8 +116,6 @@ export function attentionStep(
  */
 export function decoderStepKernel(backendName: JsKernelBackend) {
   return ({ inputs, backend }: KernelArgs): tf.TensorInfo[] => {
-    const names = ['h', 'c', 'keys', 'values', 'mask', 'embedding', 'kernel', 'recurrent', 'bias'];
-    const weights = ['combine', 'outKernel', 'outBias'];
     const all = inputs as Record<string, tf.TensorInfo>;
     const { ids, h, keys, values, embedding, combine, outKernel } = all;
     const rows = ids.shape[0];
@@ -113,7 +127,7 @@ export function decoderStepKernel(backendName: JsKernelBackend) {
       outputs,
       infos,
     } = io.views(
-      [ids, ...[...names, ...weights].map((name) => all[name])],
+      [ids, ...DECODER_STEP_INPUTS.map((name) => all[name])],
       [
         { shape: [rows, vocab], dtype: 'float32' },
         { shape: h.shape, dtype: 'float32' },

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolveBackend } from '../../model/backend.js';
 import { resolveModelConfig, type ModelConfig } from '../../model/config.js';
-import { Seq2Seq } from '../../model/seq2seq.js';
+import { Seq2Seq, type DecodeStepResult } from '../../model/seq2seq.js';
 import { BOS_ID, EOS_ID, PAD_ID, type Batch } from '../../types.js';
 
 /** Token-id pair without specials. */
@@ -64,4 +64,28 @@ export async function useBackend(name: 'wasm' | 'cpu'): Promise<string> {
   const previous = tf.getBackend();
   await resolveBackend(name);
   return previous;
+}
+
+/**
+ * Feeds a batch's teacher-forced target inputs to `model.decodeStep` one step at a time (the first
+ * `steps`, default all of them) and hands each step's result to `visit` before freeing it.
+ */
+export function forEachDecodeStep(
+  model: Seq2Seq,
+  batch: Batch,
+  visit: (t: number, result: DecodeStepResult) => void,
+  steps = batch.tgtMax,
+): void {
+  const encoder = model.encode(batch.src, batch.srcLen);
+  let state = model.initialDecoderState(encoder);
+  for (let t = 0; t < steps; t++) {
+    const previous = Int32Array.from({ length: batch.size }, (_, row) => batch.tgtIn[row * batch.tgtMax + t]);
+    const result = model.decodeStep(encoder, previous, state);
+    visit(t, result);
+    model.disposeDecoderState(state);
+    tf.dispose([result.logProbs, result.attention]);
+    state = result.newDecoderState;
+  }
+  model.disposeDecoderState(state);
+  model.disposeEncoderState(encoder);
 }

@@ -9,7 +9,7 @@ import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/nativeAddo
 import { topKLogSoftmaxRows, topKOfRow } from '../../model/searchCommon.js';
 import { BOS_ID, EOS_ID } from '../../types.js';
 import { SeededRandom } from '../../random.js';
-import { makeBatch, tinyModel, tinyPairs, useBackend, useWasm } from './modelFixtures.js';
+import { forEachDecodeStep, makeBatch, tinyModel, tinyPairs, useBackend, useWasm } from './modelFixtures.js';
 
 /** Values of `compute` with the C kernels and with the JS loops they replace. */
 function nativeAndJs(compute: () => tf.Tensor[]): { native: number[][]; js: number[][] } {
@@ -150,32 +150,25 @@ describe('native element-wise kernels and block gather', function () {
         tf.dispose([query, keys, values, mask, combineKernel]);
       });
 
-      it('the one-call native decoder step equals the op-by-op step (logits, state, attention; padded sources)', async () => {
+      it('the one-call native decoder step equals the op-by-op step (log-probabilities, state, attention; padded sources)', async () => {
         const model = tinyModel();
         const batch = makeBatch(tinyPairs());
         const steps = (): number[][] => {
           const values: number[][] = [];
-          const encoder = model.encode(batch.src, batch.srcLen);
-          let state = model.initialDecoderState(encoder);
-          for (let t = 0; t < 3; t++) {
-            const previous = Int32Array.from(
-              { length: batch.size },
-              (_, row) => batch.tgtIn[row * batch.tgtMax + t],
-            );
-            const result = model.decodeStepLogits(encoder, previous, state);
-            for (const tensor of [
-              result.logits,
-              result.newDecoderState.h,
-              result.newDecoderState.c,
-              result.attention,
-            ])
-              values.push(Array.from(tensor.dataSync()));
-            model.disposeDecoderState(state);
-            tf.dispose([result.logits, result.attention]);
-            state = result.newDecoderState;
-          }
-          model.disposeDecoderState(state);
-          model.disposeEncoderState(encoder);
+          forEachDecodeStep(
+            model,
+            batch,
+            (_, result) => {
+              for (const tensor of [
+                result.logProbs,
+                result.newDecoderState.h,
+                result.newDecoderState.c,
+                result.attention,
+              ])
+                values.push(Array.from(tensor.dataSync()));
+            },
+            3,
+          );
           return values;
         };
         const used = async (): Promise<string[]> => {

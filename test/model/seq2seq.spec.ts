@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { REF_SMALL, resolveModelConfig } from '../../model/config.js';
 import { isSubflowError } from '../../errors.js';
 import { BOS_ID } from '../../types.js';
-import { makeBatch, tinyModel, tinyPairs, useWasm } from './modelFixtures.js';
+import { forEachDecodeStep, makeBatch, tinyModel, tinyPairs, useWasm } from './modelFixtures.js';
 
 describe('Seq2Seq', function () {
   this.timeout(60_000);
@@ -114,15 +114,8 @@ describe('Seq2Seq', function () {
   function decodeStepDeviation(model: ReturnType<typeof tinyModel>): number {
     const batch = makeBatch(tinyPairs());
     const expected = tf.tidy(() => tf.logSoftmax(model.logits(batch)).arraySync() as number[][][]);
-    const encoder = model.encode(batch.src, batch.srcLen);
-    let state = model.initialDecoderState(encoder);
     let worst = 0;
-    for (let t = 0; t < batch.tgtMax; t++) {
-      const previous = Int32Array.from(
-        { length: batch.size },
-        (_, row) => batch.tgtIn[row * batch.tgtMax + t],
-      );
-      const result = model.decodeStep(encoder, previous, state);
+    forEachDecodeStep(model, batch, (t, result) => {
       expect(result.logProbs.shape).to.deep.equal([batch.size, model.config.tgtVocab]);
       expect(result.attention.shape).to.deep.equal([batch.size, batch.srcMax]);
       const got = result.logProbs.arraySync();
@@ -131,12 +124,7 @@ describe('Seq2Seq', function () {
         for (let k = 0; k < got[row].length; k++)
           worst = Math.max(worst, Math.abs(got[row][k] - expected[row][t][k]));
       }
-      model.disposeDecoderState(state);
-      tf.dispose([result.logProbs, result.attention]);
-      state = result.newDecoderState;
-    }
-    model.disposeDecoderState(state);
-    model.disposeEncoderState(encoder);
+    });
     return worst;
   }
 
