@@ -10,7 +10,7 @@ export {
   type AlignedFilesSource,
   type TsvSource,
 } from './operators/readParallel.js';
-export { FlowGate } from './operators/flowGate.js';
+export { FlowGate } from './flowGate.js';
 export { cleanPairs, type CleanOptions, type CleanStats } from './operators/cleanPairs.js';
 export {
   trainTokenizer,
@@ -22,9 +22,9 @@ export { bucketBatch, padBatch, type BucketOptions } from './operators/bucketBat
 export { train, trainEpochs, type TrainOptions } from './operators/train.js';
 
 // Model → translations
-export { loadModel, type TranslationModel, type LoadModelOptions } from './operators/loadModel.js';
+export { loadModel, type TranslationModel, type LoadModelOptions } from './model/translationModel.js';
 export { translate, type TranslateStreamOptions } from './operators/translate.js';
-export { translateSentences, type TranslateOptions } from './operators/translator.js';
+export { translateSentences, type TranslateOptions } from './model/translateSentences.js';
 
 // Subtitles
 export { extractCues, type ExtractCuesOptions } from './operators/extractCues.js';

@@ -82,3 +82,11 @@ export const PAD_ID = 0;
 export const BOS_ID = 1;
 export const EOS_ID = 2;
 export const UNK_ID = 3;
+
+/** Copies `ids` into a new array one longer, ending with EOS. */
+export function withEos(ids: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(ids.length + 1);
+  out.set(ids);
+  out[ids.length] = EOS_ID;
+  return out;
+}

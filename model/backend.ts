@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
-import { registerBlasKernels } from './blasKernels.js';
-import { registerFusedKernels } from './fusedKernels.js';
-import { registerWasmTrainingKernels } from './wasmKernels.js';
+import { registerBlasKernels } from './kernels/blasKernels.js';
+import { registerFusedKernels } from './kernels/fusedKernels.js';
+import { registerWasmTrainingKernels } from './kernels/wasmKernels.js';
 
 /** Backend names a user may ask for (config key `backend`, CLI `--backend`). */
 export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';

@@ -15,7 +15,7 @@ import {
   type ResolvedSearchOptions,
   type StepTopK,
   type SearchOptions,
-} from './searchCommon.js';
+} from './searchInternals.js';
 
 /** A candidate for a sentence's next beam: an expansion of a live row, or a finished hypothesis kept. */
 interface Candidate {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMul2d } from './dense.js';
 import { attend } from './attention.js';
-import { attentionStep } from './decodeKernels.js';
-import { fusedKernelsActive } from './fusedKernels.js';
+import { attentionStep } from './kernels/decodeKernels.js';
+import { fusedKernelsActive } from './kernels/fusedKernels.js';
 import type { ModelConfig } from './config.js';
 import { tidyObject, unstack } from './ops.js';
 import type { EncoderState } from './encoder.js';

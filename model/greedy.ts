@@ -10,7 +10,7 @@ import {
   type Hypothesis,
   type HypothesisNode,
   type SearchOptions,
-} from './searchCommon.js';
+} from './searchInternals.js';
 
 /**
  * Greedy decoding (beam 1) for many sentences at once: each row's argmax, its log-probability and

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { PAD_ID } from '../types.js';
-import { fusedKernelsActive } from './fusedKernels.js';
+import { fusedKernelsActive } from './kernels/fusedKernels.js';
 import { releaseEarly } from './ops.js';
 
 /**

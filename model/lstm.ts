@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { blasKernelsActive } from './blasKernels.js';
+import { blasKernelsActive } from './kernels/blasKernels.js';
 import { matMul2d } from './dense.js';
-import { fusedKernelsActive } from './fusedKernels.js';
+import { fusedKernelsActive } from './kernels/fusedKernels.js';
 import { fusedLstmSequence } from './lstmSequence.js';
 import { reshape, unstack } from './ops.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { blasKernelsActive } from './blasKernels.js';
+import { blasKernelsActive } from './kernels/blasKernels.js';
 import { releaseEarly, unstack } from './ops.js';
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
-import { fusedKernelsActive } from './fusedKernels.js';
+import { fusedKernelsActive } from './kernels/fusedKernels.js';
 
 /** Adam hyper-parameters; defaults follow Kingma & Ba (2015) and `ref-small`. */
 export interface AdamOptions {

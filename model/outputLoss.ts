@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { blasKernelsActive } from './blasKernels.js';
+import { blasKernelsActive } from './kernels/blasKernels.js';
 import { lossWeights } from './loss.js';
 import { releaseEarly } from './ops.js';
 

@@ -1,10 +1,10 @@
 import { beamSearch } from './beamSearch.js';
 import { greedySearch } from './greedy.js';
-import type { DecodingModel, Hypothesis, SearchOptions } from './searchCommon.js';
+import type { DecodingModel, Hypothesis, SearchOptions } from './searchInternals.js';
 
 export { beamSearch } from './beamSearch.js';
 export { greedySearch } from './greedy.js';
-export type { DecodingModel, Hypothesis, SearchOptions } from './searchCommon.js';
+export type { DecodingModel, Hypothesis, SearchOptions } from './searchInternals.js';
 
 /**
  * Decodes many sentences at once: greedy for beam 1 (the fast path, same result as a beam of 1),

@@ -20,8 +20,8 @@ import {
   selectEncoderRows,
   type EncoderState,
 } from './encoder.js';
-import { fusedKernelsActive, logSoftmaxRows, registerFusedKernels } from './fusedKernels.js';
-import { nativeKernels } from './nativeAddon.js';
+import { fusedKernelsActive, logSoftmaxRows, registerFusedKernels } from './kernels/fusedKernels.js';
+import { nativeKernels } from './kernels/nativeAddon.js';
 import { labelSmoothedCrossEntropy } from './loss.js';
 import { isRecordingGradients, reshape, tidyObject } from './ops.js';
 import { outputLayerLoss } from './outputLoss.js';

@@ -2,7 +2,7 @@ import { defer, from, type Observable } from 'rxjs';
 import { SubflowError } from '../errors.js';
 import { readLines, type NumberedLine } from '../text/lines.js';
 import type { SentencePair } from '../types.js';
-import type { FlowGate } from './flowGate.js';
+import type { FlowGate } from '../flowGate.js';
 
 /** Two line-aligned files, one sentence per line (plain or `.gz`). */
 export interface AlignedFilesSource {

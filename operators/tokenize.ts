@@ -1,6 +1,6 @@
 import { map, type OperatorFunction } from 'rxjs';
 import type { Tokenizer } from '../text/tokenizer.js';
-import { EOS_ID, type EncodedPair, type SentencePair } from '../types.js';
+import { withEos, type EncodedPair, type SentencePair } from '../types.js';
 
 /** What `tokenize` needs from a tokenizer: text in, ids out (no BOS/EOS). Not named TextEncoder, which is a global. */
 export type SentenceEncoder = Pick<Tokenizer, 'encode'>;
@@ -21,12 +21,4 @@ export function tokenize(
     tgt: withEos(targetTokenizer.encode(pair.tgt)),
     origin: pair.origin,
   }));
-}
-
-/** Copies `ids` into a new array one longer, ending with EOS. */
-export function withEos(ids: ArrayLike<number>): Int32Array {
-  const out = new Int32Array(ids.length + 1);
-  out.set(ids);
-  out[ids.length] = EOS_ID;
-  return out;
 }

@@ -2,7 +2,7 @@ import { Observable, type Observer, type OperatorFunction, type Subscription } f
 import { SubflowError } from '../errors.js';
 import { TrainerSession, type SessionModel, type SessionOptions } from '../model/trainerSession.js';
 import type { Batch, TrainEvent } from '../types.js';
-import type { FlowGate } from './flowGate.js';
+import type { FlowGate } from '../flowGate.js';
 
 /**
  * Options of the training stage. Defaults follow `ref-small`: Adam, learningRate 1e-3, clipNorm 5,

@@ -9,8 +9,8 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { Translation } from '../types.js';
-import type { TranslationModel } from './loadModel.js';
-import { translateSentences, type TranslateOptions } from './translator.js';
+import type { TranslationModel } from '../model/translationModel.js';
+import { translateSentences, type TranslateOptions } from '../model/translateSentences.js';
 
 /** Options of {@link translate}: search and batching options plus how lines are buffered. */
 export interface TranslateStreamOptions extends TranslateOptions {

@@ -1,8 +1,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Cue, SubtitleFormat, SubtitleWarning } from '../subtitles/cue.js';
 import { translateDocument, type PrepareCuesOptions } from '../subtitles/translateDocument.js';
-import type { TranslationModel } from './loadModel.js';
-import { translateSentences, type TranslateOptions } from './translator.js';
+import type { TranslationModel } from '../model/translationModel.js';
+import { translateSentences, type TranslateOptions } from '../model/translateSentences.js';
 
 /**
  * Translates plain-text units (sentences or single cue turns), one string out per unit, in order.

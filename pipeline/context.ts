@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { FlowGate } from '../operators/flowGate.js';
+import type { FlowGate } from '../flowGate.js';
 import type { Tokenizer } from '../text/tokenizer.js';
 import type { Batch, EncodedPair, SentencePair } from '../types.js';
 

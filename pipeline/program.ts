@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isSubflowError } from '../errors.js';
-import { registerCommands } from './commands.js';
-import { packageVersion } from './packageInfo.js';
+import { registerCommands } from './registerCommands.js';
+import { packageVersion } from '../packageInfo.js';
 
 /** Builds the `subflow` command line; exported so tests can drive it without a child process. */
 export function buildProgram(): Command {

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { packageRoot } from '../pipeline/packageInfo.js';
+import { packageRoot } from '../packageInfo.js';
 import { main } from '../pipeline/program.js';
 import { readSubtitleFile } from '../subtitles/readSubtitleFile.js';
 import { formatSrtTimestamp } from '../subtitles/timestamp.js';

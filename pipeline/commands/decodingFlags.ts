@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { TranslateOptions } from '../../operators/translator.js';
+import type { TranslateOptions } from '../../model/translateSentences.js';
 
 /** Backends a command may ask for (see model/backend.ts). */
 export const backendChoices = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];

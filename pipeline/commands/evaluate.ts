@@ -1,73 +1,12 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
-import { loadModel, type TranslationModel } from '../../operators/loadModel.js';
-import { translateSentences, type TranslateOptions } from '../../operators/translator.js';
-import { corpusBleu } from '../../text/bleu.js';
-import { corpusChrf } from '../../text/chrf.js';
+import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
+import { loadModel } from '../../model/translationModel.js';
 import { readLines } from '../../text/lines.js';
-import { resolveModelDir } from '../defaultModel.js';
 import { withInterrupt } from '../interrupt.js';
 import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
-import { openTextOutput } from './textOutput.js';
-
-/** Scores of a model on a test set, sacreBLEU-compatible. */
-export interface EvaluationResult {
-  sentences: number;
-  bleu: number;
-  bleuSignature: string;
-  chrf: number;
-  chrfSignature: string;
-  /** Wall time of the translation, seconds. */
-  seconds: number;
-  sentencesPerSecond: number;
-  hypotheses: string[];
-}
-
-/**
- * Translates `sources` and scores them against `references` with corpus BLEU (13a) and chrF2, both
- * identical to sacreBLEU's defaults.
- * @throws SubflowError CORPUS_MISALIGNED when the line counts differ
- */
-export async function evaluateModel(
-  translationModel: TranslationModel,
-  sources: readonly string[],
-  references: readonly string[],
-  options: TranslateOptions = {},
-): Promise<EvaluationResult> {
-  if (sources.length !== references.length) {
-    throw new SubflowError(
-      'CORPUS_MISALIGNED',
-      `the source has ${sources.length} lines but the reference has ${references.length}`,
-      { hint: 'source and reference must be line-aligned' },
-    );
-  }
-  const started = performance.now();
-  const translations = await translateSentences(translationModel, sources, options);
-  const seconds = (performance.now() - started) / 1000;
-  const hypotheses = translations.map((t) => t.text);
-  const bleu = corpusBleu(hypotheses, references);
-  const chrf = corpusChrf(hypotheses, references);
-  return {
-    sentences: sources.length,
-    bleu: bleu.score,
-    bleuSignature: bleu.signature,
-    chrf: chrf.score,
-    chrfSignature: chrf.signature,
-    seconds,
-    sentencesPerSecond: sources.length / Math.max(seconds, 1e-9),
-    hypotheses,
-  };
-}
-
-/** The two score lines, as sacreBLEU prints them: `BLEU|nrefs:1|…|version:2.4.3 = 23.45`. */
-export function formatScores(result: EvaluationResult): string[] {
-  return [
-    `BLEU|${result.bleuSignature} = ${result.bleu.toFixed(2)}`,
-    `chrF2|${result.chrfSignature} = ${result.chrf.toFixed(2)}`,
-  ];
-}
+import { openTextOutput } from '../../text/textOutput.js';
 
 interface EvalFlags extends DecodingFlags {
   model?: string;
@@ -97,7 +36,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
     .action(async (flags: EvalFlags) => {
       const [sources, references] = await Promise.all([readAll(flags.src), readAll(flags.ref)]);
-      const translationModel = await loadModel(resolveModelDir(flags.model), {
+      const translationModel = await loadModel(flags.model, {
         backend: flags.backend as BackendName,
       });
       process.stderr.write(`eval: ${translationModel.backend.reason}; ${sources.length} sentences\n`);

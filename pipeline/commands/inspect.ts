@@ -5,7 +5,7 @@ import { readSubtitleFile, type SubtitleFile } from '../../subtitles/readSubtitl
 import { formatSrtTimestamp } from '../../subtitles/timestamp.js';
 import { checkEncodingName } from '../../subtitles/encoding.js';
 import { withInterrupt } from '../interrupt.js';
-import { describeFailure } from './subtitleJobsProgress.js';
+import { describeFailure } from '../../jobs/jobsReporter.js';
 
 interface InspectFlags {
   encoding?: string;

@@ -4,13 +4,12 @@ import { Option, type Command } from 'commander';
 import { concatMap, defaultIfEmpty, from, fromEvent, lastValueFrom, takeUntil, type Observable } from 'rxjs';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
-import { loadModel } from '../../operators/loadModel.js';
+import { loadModel } from '../../model/translationModel.js';
 import { translate } from '../../operators/translate.js';
 import { assertReadableFile } from '../../text/lines.js';
 import type { Translation } from '../../types.js';
-import { resolveModelDir } from '../defaultModel.js';
 import { withInterrupt } from '../interrupt.js';
-import { openTextOutput, type TextOutput } from './textOutput.js';
+import { openTextOutput, type TextOutput } from '../../text/textOutput.js';
 import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
 
 interface TranslateTextFlags extends DecodingFlags {
@@ -38,7 +37,7 @@ export function registerTranslateTextCommand(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
     .action(async (flags: TranslateTextFlags) => {
       if (flags.input) await assertReadableFile(flags.input);
-      const translationModel = await loadModel(resolveModelDir(flags.model), {
+      const translationModel = await loadModel(flags.model, {
         backend: flags.backend as BackendName,
       });
       process.stderr.write(`translate-text: ${translationModel.backend.reason}\n`);

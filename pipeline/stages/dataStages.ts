@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { bucketBatch } from '../../operators/bucketBatch.js';
-import { FlowGate } from '../../operators/flowGate.js';
+import { FlowGate } from '../../flowGate.js';
 import { cleanPairs, type CleanStats } from '../../operators/cleanPairs.js';
 import { readParallel, type ParallelSource } from '../../operators/readParallel.js';
 import { tokenize } from '../../operators/tokenize.js';

@@ -3,9 +3,9 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { z } from 'zod';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
-import { loadModel } from '../../operators/loadModel.js';
-import { evaluateModel, formatScores } from '../commands/evaluate.js';
-import { openTextOutput } from '../commands/textOutput.js';
+import { loadModel } from '../../model/translationModel.js';
+import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
+import { openTextOutput } from '../../text/textOutput.js';
 import { registerStage } from '../registry.js';
 
 registerStage({

@@ -8,9 +8,8 @@ import { REF_SMALL } from '../../model/config.js';
 import { Seq2Seq } from '../../model/seq2seq.js';
 import { trainEpochs } from '../../operators/train.js';
 import type { TrainEvent } from '../../types.js';
-import { translateSentences } from '../../operators/translator.js';
-import { corpusBleu } from '../../text/bleu.js';
-import { corpusChrf } from '../../text/chrf.js';
+import { evaluateModel } from '../../jobs/evaluateModel.js';
+import type { TranslationModel } from '../../model/translationModel.js';
 import type { Tokenizer } from '../../text/tokenizer.js';
 import type { PipelineContext } from '../context.js';
 import { createTrainProgress } from '../progress.js';
@@ -198,19 +197,15 @@ async function devScorer(
   const sources = pairs.map((pair) => pair.src);
   const references = pairs.map((pair) => pair.tgt);
   return async (model) => {
-    const translations = await translateSentences(
-      {
-        model,
-        sourceTokenizer,
-        targetTokenizer,
-        dir: context.workDir,
-        backend: { name: backend.backend, reason: backend.reason },
-        dispose: () => undefined, // the training run owns the model
-      },
-      sources,
-      { beam: 1 },
-    );
-    const hypotheses = translations.map((translation) => translation.text);
-    return { bleu: corpusBleu(hypotheses, references).score, chrf: corpusChrf(hypotheses, references).score };
+    const translationModel: TranslationModel = {
+      model,
+      sourceTokenizer,
+      targetTokenizer,
+      dir: context.workDir,
+      backend: { name: backend.backend, reason: backend.reason },
+      dispose: () => undefined, // the training run owns the model
+    };
+    const { bleu, chrf } = await evaluateModel(translationModel, sources, references, { beam: 1 });
+    return { bleu, chrf };
   };
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { resolveBackend } from '../../model/backend.js';
-import { blasStatus } from '../../model/blasKernels.js';
+import { blasStatus } from '../../model/kernels/blasKernels.js';
 import { isSubflowError, type SubflowError } from '../../errors.js';
 
 async function failure(run: () => Promise<unknown>): Promise<SubflowError> {
@@ -39,7 +39,7 @@ describe('resolveBackend', function () {
           'tsx',
           '--input-type=module',
           '-e',
-          "const m = await import('./model/backend.ts'); console.log((await m.resolveBackend('wasm')).reason);",
+          "const m = await import('./model/backend'); console.log((await m.resolveBackend('wasm')).reason);",
         ],
         { env: { ...process.env, ...env }, encoding: 'utf8' },
       ).trim();

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beamSearch } from '../../model/beamSearch.js';
 import { greedySearch } from '../../model/greedy.js';
 import { search } from '../../model/search.js';
-import { lengthPenalty, topKOfRow, type Hypothesis } from '../../model/searchCommon.js';
+import { lengthPenalty, topKOfRow, type Hypothesis } from '../../model/searchInternals.js';
 import { resolveModelConfig } from '../../model/config.js';
 import { Seq2Seq } from '../../model/seq2seq.js';
 import { isSubflowError } from '../../errors.js';

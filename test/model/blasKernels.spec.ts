@@ -6,8 +6,8 @@ import {
   planGemm,
   registerBlasKernels,
   unregisterBlasKernels,
-} from '../../model/blasKernels.js';
-import { setNativeKernelsEnabled } from '../../model/nativeAddon.js';
+} from '../../model/kernels/blasKernels.js';
+import { setNativeKernelsEnabled } from '../../model/kernels/nativeAddon.js';
 import { Adam } from '../../model/optimizer.js';
 import { search } from '../../model/search.js';
 import { SeededRandom } from '../../random.js';

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { attend } from '../../model/attention.js';
-import { attentionStep } from '../../model/decodeKernels.js';
+import { attentionStep } from '../../model/kernels/decodeKernels.js';
 import { labelSmoothedCrossEntropy } from '../../model/loss.js';
 import { fusedLstmCell } from '../../model/lstm.js';
-import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/fusedKernels.js';
-import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/nativeAddon.js';
-import { topKLogSoftmaxRows, topKOfRow } from '../../model/searchCommon.js';
+import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/kernels/fusedKernels.js';
+import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/kernels/nativeAddon.js';
+import { topKLogSoftmaxRows, topKOfRow } from '../../model/searchInternals.js';
 import { BOS_ID, EOS_ID } from '../../types.js';
 import { SeededRandom } from '../../random.js';
 import { forEachDecodeStep, makeBatch, tinyModel, tinyPairs, useBackend, useWasm } from './modelFixtures.js';

@@ -4,7 +4,7 @@ import {
   fusedKernelsActive,
   registerFusedKernels,
   setFusedKernelsEnabled,
-} from '../../model/fusedKernels.js';
+} from '../../model/kernels/fusedKernels.js';
 import { Adam, clipScale } from '../../model/optimizer.js';
 import { isSubflowError } from '../../errors.js';
 import { useCpuBackend } from './fakeModel.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DecodingModel } from '../../model/searchCommon.js';
+import type { DecodingModel } from '../../model/searchInternals.js';
 
 /** Encoder state of the toy: the source mask, [batch, srcLen]. */
 export interface ToyEncoder {

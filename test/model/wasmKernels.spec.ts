@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { setFusedKernelsEnabled } from '../../model/fusedKernels.js';
-import { WASM_TRAINING_KERNELS, registerWasmTrainingKernels } from '../../model/wasmKernels.js';
+import { setFusedKernelsEnabled } from '../../model/kernels/fusedKernels.js';
+import { WASM_TRAINING_KERNELS, registerWasmTrainingKernels } from '../../model/kernels/wasmKernels.js';
 import { SeededRandom } from '../../random.js';
 import { makeBatch, tinyModel, tinyPairs, useBackend, useWasm } from './modelFixtures.js';
 

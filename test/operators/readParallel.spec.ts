@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { SubflowError } from '../../errors.js';
-import { FlowGate } from '../../operators/flowGate.js';
+import { FlowGate } from '../../flowGate.js';
 import { readParallel } from '../../operators/readParallel.js';
 import { useTempDir } from '../helpers/tempDir.js';
 

@@ -7,7 +7,7 @@ import { saveCheckpoint } from '../../model/checkpoint.js';
 import { resolveModelConfig } from '../../model/config.js';
 import { Seq2Seq } from '../../model/seq2seq.js';
 import { padBatch } from '../../operators/bucketBatch.js';
-import { withEos } from '../../operators/tokenize.js';
+import { withEos } from '../../types.js';
 import { SeededRandom } from '../../random.js';
 import { trainSentencePiece } from '../../text/sentencepieceTrainer.js';
 import { Tokenizer } from '../../text/tokenizer.js';

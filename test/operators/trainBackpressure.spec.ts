@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, map, tap, toArray } from 'rxjs';
 import { bucketBatch } from '../../operators/bucketBatch.js';
-import { FlowGate } from '../../operators/flowGate.js';
+import { FlowGate } from '../../flowGate.js';
 import { readParallel } from '../../operators/readParallel.js';
 import { trainEpochs } from '../../operators/train.js';
 import { EOS_ID, type EncodedPair } from '../../types.js';

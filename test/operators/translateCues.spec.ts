@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { from, lastValueFrom, of, Subject, toArray } from 'rxjs';
-import { loadModel, type TranslationModel } from '../../operators/loadModel.js';
+import { loadModel, type TranslationModel } from '../../model/translationModel.js';
 import { modelTranslator, translateCues, type UnitTranslator } from '../../operators/translateCues.js';
 import type { Cue } from '../../subtitles/cue.js';
 import { tinyCheckpoint } from './tinyCheckpoint.js';

@@ -12,9 +12,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { SubflowError } from '../../errors.js';
-import { runSubtitleJobs } from '../../pipeline/commands/subtitleJobs.js';
-import { createJobsReporter } from '../../pipeline/commands/subtitleJobsProgress.js';
-import { resolveModelDir, defaultModelDir } from '../../pipeline/defaultModel.js';
+import { runSubtitleJobs } from '../../jobs/runSubtitleJobs.js';
+import { createJobsReporter } from '../../jobs/jobsReporter.js';
+import { resolveModelDir, defaultModelDir } from '../../model/defaultModel.js';
 import { runCli } from '../helpers/runCli.js';
 import { extractSubtitleStream, probeMedia } from '../../subtitles/media.js';
 import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';

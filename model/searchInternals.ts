@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
 import { EOS_ID, PAD_ID } from '../types.js';
-import { hostFloats } from './kernelIo.js';
-import { nativeKernels } from './nativeAddon.js';
+import { hostFloats } from './kernels/kernelIo.js';
+import { nativeKernels } from './kernels/nativeAddon.js';
 
 /**
  * What decoding needs of a model; `Seq2Seq` satisfies it with its EncoderState/DecoderState.

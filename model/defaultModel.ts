@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SubflowError } from '../errors.js';
-import { packageRoot } from './packageInfo.js';
+import { packageRoot } from '../packageInfo.js';
 
 /** Name of the model folder subflow ships under `models/`: Spanish → English, trained on the Bible corpus. */
 export const DEFAULT_MODEL_NAME = 'bible-es-en';

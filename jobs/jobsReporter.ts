@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import { isSubflowError } from '../../errors.js';
-import type { SubtitleWarning } from '../../subtitles/cue.js';
+import { isSubflowError } from '../errors.js';
+import type { SubtitleWarning } from '../subtitles/cue.js';
 
 /** What `subflow translate` shows on stderr while it works through its files. */
 export interface JobsReporter {

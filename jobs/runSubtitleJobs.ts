@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
-import { isSubflowError, SubflowError } from '../../errors.js';
-import type { UnitTranslator } from '../../operators/translateCues.js';
+import { isSubflowError, SubflowError } from '../errors.js';
+import type { UnitTranslator } from '../operators/translateCues.js';
 import {
   translateSubtitleFile,
   type SubtitleJobOptions,
   type SubtitleJobResult,
-} from './subtitleJobsFile.js';
-import { collectInputs, outputPaths, type InputFile } from './subtitleJobsInputs.js';
-import { describeFailure, type JobsReporter } from './subtitleJobsProgress.js';
+} from './translateSubtitleFile.js';
+import { collectInputs, outputPaths, type InputFile } from './subtitleInputs.js';
+import { describeFailure, type JobsReporter } from './jobsReporter.js';
 
 /*
  * A whole `subflow translate` run: every file in turn, a failed file reported and the rest going on,

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { isSubflowError, SubflowError } from '../errors.js';
-import { resolveBackend, type BackendName } from '../model/backend.js';
-import { assignWeights, loadCheckpoint } from '../model/checkpoint.js';
-import type { TrainingMetadata } from '../model/checkpointFormat.js';
-import type { ModelConfig } from '../model/config.js';
-import { Seq2Seq } from '../model/seq2seq.js';
+import { resolveModelDir } from './defaultModel.js';
+import { resolveBackend, type BackendName } from './backend.js';
+import { assignWeights, loadCheckpoint } from './checkpoint.js';
+import type { TrainingMetadata } from './checkpointFormat.js';
+import type { ModelConfig } from './config.js';
+import { Seq2Seq } from './seq2seq.js';
 import { Tokenizer } from '../text/tokenizer.js';
 
 /** A checkpoint ready to translate with: the network and both tokenizers. */
@@ -37,11 +38,14 @@ export interface LoadModelOptions {
  * translation, verifying its format, version and weight hashes, and that the tokenizers fit the
  * network's vocabularies.
  *
+ * Without `dir`, loads the bundled Spanish → English model (`models/bible-es-en` in the package),
+ * wherever the package is installed.
  * @example const model = await loadModel('models/es-en'); from(lines).pipe(translate(model, { beam: 5 }))
  * @throws SubflowError FILE_NOT_FOUND (no folder), MODEL_INVALID (not a subflow checkpoint, no
  *   tokenizers), CHECKPOINT_CORRUPT (damaged files), MODEL_MISMATCH (weights or vocabularies do not fit)
  */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<TranslationModel> {
+export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<TranslationModel> {
+  dir = resolveModelDir(dir);
   const checkpoint = loadCheckpoint(dir);
   if (!checkpoint.tokenizerPaths) {
     throw new SubflowError(

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SubflowError } from '../../errors.js';
+import { SubflowError } from '../errors.js';
 
 /** A text file being written line by line; it appears under its name only on `commit`. */
 export interface TextOutput {

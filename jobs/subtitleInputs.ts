@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { SubflowError } from '../../errors.js';
-import type { SubtitleFormat } from '../../subtitles/cue.js';
-import { formatFromFileName } from '../../subtitles/formats.js';
+import { SubflowError } from '../errors.js';
+import type { SubtitleFormat } from '../subtitles/cue.js';
+import { formatFromFileName } from '../subtitles/formats.js';
 
 /*
  * What `subflow translate` works on and where its outputs go. INPUT arguments are files or folders

@@ -1,17 +1,12 @@
 import { extname, resolve } from 'node:path';
-import { SubflowError } from '../../errors.js';
-import type { UnitTranslator } from '../../operators/translateCues.js';
-import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../../subtitles/cue.js';
-import {
-  extractSubtitleStream,
-  muxSubtitleTrack,
-  probeMedia,
-  type MediaProbe,
-} from '../../subtitles/media.js';
-import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';
-import { prepareCues } from '../../subtitles/translateDocument.js';
-import { writeSubtitleFile } from '../../subtitles/writeSubtitleFile.js';
-import type { InputFile, OutputPaths } from './subtitleJobsInputs.js';
+import { SubflowError } from '../errors.js';
+import type { UnitTranslator } from '../operators/translateCues.js';
+import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../subtitles/cue.js';
+import { extractSubtitleStream, muxSubtitleTrack, probeMedia, type MediaProbe } from '../subtitles/media.js';
+import { readSubtitleFile } from '../subtitles/readSubtitleFile.js';
+import { prepareCues } from '../subtitles/translateDocument.js';
+import { writeSubtitleFile } from '../subtitles/writeSubtitleFile.js';
+import type { InputFile, OutputPaths } from './subtitleInputs.js';
 
 /*
  * One file of `subflow translate`: read (or probe and extract) → translate → write → mux.

@@ -1,9 +1,8 @@
 import { SubflowError } from '../errors.js';
-import { search } from '../model/search.js';
-import { resolveSearchOptions, type Hypothesis, type SearchOptions } from '../model/searchCommon.js';
-import { UNK_ID, type Translation } from '../types.js';
-import type { TranslationModel } from './loadModel.js';
-import { withEos } from './tokenize.js';
+import { search } from './search.js';
+import { resolveSearchOptions, type Hypothesis, type SearchOptions } from './searchInternals.js';
+import { UNK_ID, withEos, type Translation } from '../types.js';
+import type { TranslationModel } from './translationModel.js';
 
 /** Something odd about one input sentence that did not stop the translation. */
 export interface TranslationWarning {
