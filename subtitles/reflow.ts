@@ -86,12 +86,15 @@ function balancedBreaks(tokens: Token[], lines: number, max: number): string[] {
   cost[0][0] = 0;
   for (let l = 1; l <= lines; l++) {
     for (let i = l; i <= n; i++) {
-      for (let j = l - 1; j < i; j++) {
-        if (cost[l - 1][j] === Infinity) continue;
+      // Longest line last: once a line is too wide, every earlier start is wider (a long cue has
+      // thousands of tokens, so this keeps the search linear in them). `<=` keeps the earliest
+      // start on ties.
+      for (let j = i - 1; j >= l - 1; j--) {
         const width = lineWidth(j, i);
-        if (width > max && i - j > 1) continue;
+        if (width > max && i - j > 1) break;
+        if (cost[l - 1][j] === Infinity) continue;
         const total = cost[l - 1][j] + width * width - (i < n && endsClause(tokens[i - 1]) ? clauseBonus : 0);
-        if (total < cost[l][i]) {
+        if (total <= cost[l][i]) {
           cost[l][i] = total;
           from[l][i] = j;
         }
