@@ -2,7 +2,11 @@ import { SubflowError } from '../errors.js';
 import { search } from './search.js';
 import { resolveSearchOptions, type Hypothesis, type SearchOptions } from './searchInternals.js';
 import { UNK_ID, withEos, type Translation } from '../types.js';
+import { splitLongText } from '../text/splitLongText.js';
 import type { TranslationModel } from './translationModel.js';
+
+/** Longest source, in tokens, that is decoded as one piece (`maxSourceLength`). */
+export const DEFAULT_MAX_SOURCE_LENGTH = 250;
 
 /** Something odd about one input sentence that did not stop the translation. */
 export interface TranslationWarning {
@@ -18,29 +22,47 @@ export interface TranslateOptions extends SearchOptions {
   batchSize?: number;
   /** Most source tokens per batch, padding included (sentences are batched by length). Default 4000. */
   maxTokens?: number;
-  /** Longer sources are cut to this many tokens (a warning, not an error). Default 250. */
+  /**
+   * Longest source, in tokens, decoded in one piece: a longer one is cut into parts at most this long
+   * (sentence ends, then clause punctuation, then words; see text/splitLongText.ts), each decoded
+   * under its own output limit, and their translations are joined (with a warning). Default 250.
+   */
   maxSourceLength?: number;
   /** Replace `<unk>` in the output with the source piece the model attended to most. Default false. */
   replaceUnk?: boolean;
-  /** Receives a warning per truncated sentence. Default: none. */
+  /** Receives a warning per sentence translated in parts. Default: none. */
   onWarning?: (warning: TranslationWarning) => void;
   /** Stops between batches with SubflowError INTERRUPTED. */
   signal?: AbortSignal;
 }
 
-/** A sentence ready for the model. */
+/** A sentence, or one part of an over-long one, ready for the model. */
 interface PreparedSource {
   index: number;
+  /** Position among the parts of its sentence (0 for a sentence decoded whole). */
+  part: number;
   ids: Int32Array;
   /** Source pieces, kept only for `replaceUnk`. */
   pieces?: string[];
+}
+
+/** An over-long sentence cut into parts, and their hypotheses as they are decoded. */
+interface SplitSentence {
+  parts: PreparedSource[];
+  /** Whether whitespace followed part k in the source, so its translation is joined with a space. */
+  spaced: boolean[];
+  hypotheses: Hypothesis[][];
 }
 
 /**
  * Translates sentences with a loaded model: encodes them, decodes batches of similar length under
  * the token budget (beam search, or greedy for beam 1) and returns one Translation per input in
  * input order. An empty (or all-whitespace) line gives an empty translation without touching the
- * model; an over-long line is cut to `maxSourceLength` tokens with a warning.
+ * model. A line over `maxSourceLength` tokens is cut into parts under it (see `splitLongText`), each
+ * decoded as a sentence of its own, batched with the rest, under its own 2·len+10 output limit; the
+ * parts' translations are joined in order, so no text is dropped, and a warning says so. Such a
+ * line scores the sum of its parts' scores; its n-best entry k joins every part's k-th hypothesis;
+ * its attention rows span the positions of every part (each part with its EOS), zero outside its own.
  *
  * @example const [t] = await translateSentences(model, ['Hola, mundo.'], { beam: 5 }); t.text
  */
@@ -51,14 +73,22 @@ export async function translateSentences(
 ): Promise<Translation[]> {
   const batchSize = positiveInteger(options.batchSize ?? 64, 'batchSize');
   const maxTokens = positiveInteger(options.maxTokens ?? 4000, 'maxTokens');
-  const maxSourceLength = positiveInteger(options.maxSourceLength ?? 250, 'maxSourceLength');
+  const maxSourceLength = positiveInteger(
+    options.maxSourceLength ?? DEFAULT_MAX_SOURCE_LENGTH,
+    'maxSourceLength',
+  );
   resolveSearchOptions(options); // refuse bad search options before any work, even for empty input
   const results: Translation[] = sentences.map((source) => emptyTranslation(source, options));
   const prepared: PreparedSource[] = [];
+  const split = new Map<number, SplitSentence>();
   sentences.forEach((text, index) => {
     if (text.trim() === '') return;
-    const source = prepareSource(translationModel, text, index, maxSourceLength, options);
-    if (source) prepared.push(source);
+    const sources = prepareSources(translationModel, text, index, maxSourceLength, options);
+    if (sources === undefined) return;
+    if ('parts' in sources) {
+      prepared.push(...sources.parts);
+      split.set(index, { ...sources, hypotheses: [] });
+    } else prepared.push(sources);
   });
   const searchOptions: SearchOptions = {
     ...options,
@@ -78,14 +108,20 @@ export async function translateSentences(
       searchOptions,
     );
     batch.forEach((source, row) => {
-      results[source.index] = toTranslation(
-        translationModel,
-        sentences[source.index],
-        source,
-        hypotheses[row],
-        options,
-      );
+      const parts = split.get(source.index);
+      if (parts) parts.hypotheses[source.part] = hypotheses[row];
+      else
+        results[source.index] = toTranslation(
+          translationModel,
+          sentences[source.index],
+          source,
+          hypotheses[row],
+          options,
+        );
     });
+  }
+  for (const [index, parts] of split) {
+    results[index] = joinParts(translationModel, sentences[index], parts, options);
   }
   return results;
 }
@@ -97,26 +133,62 @@ function emptyTranslation(source: string, options: TranslateOptions): Translatio
   return translation;
 }
 
-function prepareSource(
+/**
+ * The source for the model: one PreparedSource, or for a sentence over `maxSourceLength` its parts
+ * under the limit (told to onWarning); undefined when the text has no tokens at all.
+ */
+function prepareSources(
   translationModel: TranslationModel,
   text: string,
   index: number,
   maxSourceLength: number,
   options: TranslateOptions,
-): PreparedSource | undefined {
-  let ids = translationModel.sourceTokenizer.encode(text);
+): PreparedSource | Omit<SplitSentence, 'hypotheses'> | undefined {
+  const { sourceTokenizer } = translationModel;
+  const ids = sourceTokenizer.encode(text);
   if (ids.length === 0) return undefined;
-  if (ids.length > maxSourceLength) {
-    options.onWarning?.({
-      index,
-      message: `only the first ${maxSourceLength} of its ${ids.length} tokens were translated (maxSourceLength)`,
-    });
-    ids = ids.subarray(0, maxSourceLength);
+  if (ids.length <= maxSourceLength) return prepareSource(translationModel, text, ids, index, 0, options);
+  const count = (part: string) => sourceTokenizer.encode(part).length;
+  const parts: PreparedSource[] = [];
+  const spaced: boolean[] = [];
+  for (const part of splitLongText(text, maxSourceLength, count)) {
+    const partIds = sourceTokenizer.encode(part);
+    if (partIds.length === 0) {
+      // Whitespace or characters the tokenizer drops: nothing to decode, but keep the gap.
+      if (spaced.length > 0) spaced[spaced.length - 1] ||= /\s/.test(part);
+      continue;
+    }
+    parts.push(prepareSource(translationModel, part, partIds, index, parts.length, options));
+    spaced.push(/\s$/.test(part));
   }
-  const pieces = options.replaceUnk
-    ? translationModel.sourceTokenizer.encodePieces(text).slice(0, maxSourceLength)
-    : undefined;
-  return { index, ids: withEos(ids), pieces };
+  options.onWarning?.({
+    index,
+    message: `its ${ids.length} tokens were translated in ${parts.length} parts of at most ${maxSourceLength} (maxSourceLength)`,
+  });
+  for (const part of parts) {
+    // Only a single character that is over the limit on its own gets here.
+    if (part.ids.length - 1 > maxSourceLength) {
+      options.onWarning?.({
+        index,
+        message: `a part of ${part.ids.length - 1} tokens that cannot be cut further was shortened to ${maxSourceLength} (maxSourceLength)`,
+      });
+      part.ids = withEos(part.ids.subarray(0, maxSourceLength));
+      part.pieces = part.pieces?.slice(0, maxSourceLength);
+    }
+  }
+  return { parts, spaced };
+}
+
+function prepareSource(
+  translationModel: TranslationModel,
+  text: string,
+  ids: Int32Array,
+  index: number,
+  part: number,
+  options: TranslateOptions,
+): PreparedSource {
+  const pieces = options.replaceUnk ? translationModel.sourceTokenizer.encodePieces(text) : undefined;
+  return { index, part, ids: withEos(ids), pieces };
 }
 
 /** Sorts by source length and cuts so rows ≤ batchSize and rows × longest ≤ maxTokens. */
@@ -156,6 +228,67 @@ function toTranslation(
     translation.tokenLogProbs = Array.from(best.tokenLogProbs);
   if (options.returnAttention && best.attention)
     translation.attention = best.attention.map((row) => Array.from(row));
+  return translation;
+}
+
+const NO_SPACE_SCRIPT =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\u3000-\u303f\uff00-\uffef]/u;
+
+/**
+ * What goes between the translations of two parts: a space, unless the source had none there and
+ * the translation is in a script written without spaces at that point (Chinese, Japanese, Thai).
+ */
+function glue(before: string, after: string, sourceSpace: boolean): string {
+  if (sourceSpace) return ' ';
+  return NO_SPACE_SCRIPT.test(before.at(-1)!) || NO_SPACE_SCRIPT.test(after[0]) ? '' : ' ';
+}
+
+/** The translation of a sentence decoded in parts: their texts joined in order; see translateSentences. */
+function joinParts(
+  translationModel: TranslationModel,
+  text: string,
+  split: SplitSentence,
+  options: TranslateOptions,
+): Translation {
+  const replaceUnk = options.replaceUnk ?? false;
+  // The k-th hypothesis of every part (or its last, when a part has fewer), joined.
+  const joined = (k: number): { text: string; score: number } => {
+    let joinedText = '';
+    let score = 0;
+    let sourceSpace = false;
+    split.parts.forEach((part, p) => {
+      const candidates = split.hypotheses[p];
+      const hypothesis = candidates[Math.min(k, candidates.length - 1)];
+      const partText = outputText(translationModel, hypothesis, part, replaceUnk);
+      score += hypothesis.score;
+      if (partText !== '') {
+        joinedText += joinedText === '' ? partText : glue(joinedText, partText, sourceSpace) + partText;
+        sourceSpace = false;
+      }
+      sourceSpace ||= split.spaced[p];
+    });
+    return { text: joinedText, score };
+  };
+  const best = joined(0);
+  const translation: Translation = { source: text, text: best.text, score: best.score };
+  const nBest = options.nBest ?? 1;
+  if (nBest > 1) translation.nBest = Array.from({ length: nBest }, (_, k) => (k === 0 ? best : joined(k)));
+  const bests = split.hypotheses.map((candidates) => candidates[0]);
+  if (options.returnTokenLogProbs && bests.every((h) => h.tokenLogProbs))
+    translation.tokenLogProbs = bests.flatMap((h) => Array.from(h.tokenLogProbs!));
+  if (options.returnAttention && bests.every((h) => h.attention)) {
+    const width = split.parts.reduce((sum, part) => sum + part.ids.length, 0);
+    let offset = 0;
+    translation.attention = bests.flatMap((h, p) => {
+      const rows = h.attention!.map((weights) => {
+        const row = new Array<number>(width).fill(0);
+        weights.forEach((weight, j) => (row[offset + j] = weight));
+        return row;
+      });
+      offset += split.parts[p].ids.length;
+      return rows;
+    });
+  }
   return translation;
 }
 

@@ -9,6 +9,7 @@ import { loadModel, type TranslationModel } from '../../model/translationModel.j
 import { translate, translateInChunks } from '../../operators/translate.js';
 import { translateSentences, type TranslationWarning } from '../../model/translateSentences.js';
 import { SeededRandom } from '../../random.js';
+import { splitLongText } from '../../text/splitLongText.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { numberPair, reverseTranslation, tinyCheckpoint } from './tinyCheckpoint.js';
 
@@ -112,19 +113,59 @@ describe('operators/translate', function () {
       expect(results[0]).to.deep.equal({ source: '', text: '', score: 0 });
     });
 
-    it('truncates an over-long line with a warning instead of failing', async () => {
+    it('translates an over-long line in parts under the limit, joined in order, so no text is lost', async () => {
       const warnings: TranslationWarning[] = [];
-      const long = Array.from({ length: 40 }, () => 'uno').join(' ');
-      const results = await translateSentences(model, ['dos', long], {
-        maxSourceLength: 8,
+      const count = (text: string) => model.sourceTokenizer.encode(text).length;
+      // Sentences first, then runs of words without punctuation: both kinds of cut.
+      const spoken = sentences(12, 25)
+        .map((s) => `${s}.`)
+        .join(' ');
+      const unpunctuated = sentences(15, 26).join(' ');
+      const lines = ['dos', spoken, unpunctuated];
+      const maxSourceLength = 8;
+      expect(count(spoken)).to.be.greaterThan(3 * maxSourceLength);
+      const results = await translateSentences(model, lines, {
+        beam: 2,
+        maxSourceLength,
         onWarning: (w) => warnings.push(w),
       });
-      expect(warnings).to.have.length(1);
-      expect(warnings[0].index).to.equal(1);
-      expect(warnings[0].message).to.match(/first 8 of its \d+ tokens/);
-      expect(results[1].text.length).to.be.greaterThan(0);
-      // at most 2·8 + 10 output tokens
-      expect(model.targetTokenizer.encode(results[1].text).length).to.be.at.most(26);
+      expect(results.map((t) => t.source)).to.deep.equal(lines);
+      expect(warnings.map((w) => w.index)).to.deep.equal([1, 2]);
+      for (const index of [1, 2]) {
+        const parts = splitLongText(lines[index], maxSourceLength, count).map((part) => part.trim());
+        expect(parts.length).to.be.greaterThan(2);
+        expect(warnings[index - 1].message).to.include(`in ${parts.length} parts`);
+        const one = await translateSentences(model, parts, { beam: 2 });
+        for (const t of one) expect(t.text, t.source).to.not.equal('');
+        // Each part is decoded as a sentence of its own, under its own 2·len+10 output limit.
+        expect(results[index].text).to.equal(one.map((t) => t.text).join(' '));
+        expect(results[index].score).to.be.closeTo(
+          one.reduce((sum, t) => sum + t.score, 0),
+          1e-3,
+        );
+      }
+    });
+
+    it('gives n-best lists and attention for a line translated in parts', async () => {
+      const line = sentences(10, 27).join(' ');
+      const [t] = await translateSentences(model, [line], {
+        beam: 3,
+        nBest: 3,
+        maxSourceLength: 6,
+        returnAttention: true,
+        replaceUnk: true,
+      });
+      expect(t.nBest![0]).to.deep.equal({ text: t.text, score: t.score });
+      for (let i = 1; i < 3; i++) expect(t.nBest![i - 1].score).to.be.at.least(t.nBest![i].score);
+      const count = (text: string) => model.sourceTokenizer.encode(text).length;
+      const parts = splitLongText(line, 6, count);
+      // Each part adds its own EOS position; rows span every part's positions (zero outside its own).
+      const sourcePositions = parts.reduce((sum, part) => sum + count(part) + 1, 0);
+      expect(t.attention!.length).to.be.greaterThan(0);
+      for (const row of t.attention!) {
+        expect(row).to.have.length(sourcePositions);
+        expect(row.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-3);
+      }
     });
 
     it('respects the maximum output length', async () => {

@@ -3,6 +3,9 @@ import { from, lastValueFrom, of, Subject, toArray } from 'rxjs';
 import { loadModel, type TranslationModel } from '../../model/translationModel.js';
 import { modelTranslator, translateCues, type UnitTranslator } from '../../operators/translateCues.js';
 import type { Cue } from '../../subtitles/cue.js';
+import { prepareCues } from '../../subtitles/translateDocument.js';
+import { DEFAULT_MAX_SOURCE_LENGTH } from '../../model/translateSentences.js';
+import { BUNDLED_MODEL, longestLoop, shortVerses } from '../helpers/bibleVerses.js';
 import { tinyCheckpoint } from './tinyCheckpoint.js';
 
 const CUES: Cue[] = [
@@ -105,6 +108,55 @@ describe('translateCues', function () {
         [2, 3],
         [3, 3],
       ]);
+    });
+  });
+
+  describe('a cue of 500 lines, with the bundled model', () => {
+    let model: TranslationModel;
+    before(async () => {
+      model = await loadModel(BUNDLED_MODEL);
+    });
+    after(() => model?.dispose());
+
+    it('translates every sentence of it, none cut off at maxSourceLength', async () => {
+      const { es, en } = await shortVerses(500, 12);
+      const cues: Cue[] = [
+        { start: 0, end: 1000, text: 'Hola.' },
+        { start: 2000, end: 600_000, text: es.join('\n') },
+        { start: 601_000, end: 602_000, text: 'Adiós.' },
+      ];
+      const units = prepareCues({ format: 'srt', cues }).units;
+      const count = (text: string) => model.sourceTokenizer.encode(text).length;
+      expect(count(units[1])).to.be.greaterThan(10 * DEFAULT_MAX_SOURCE_LENGTH);
+
+      // Every source row the model encodes, by its length (EOS included).
+      const encoded: number[] = [];
+      const encode = model.model.encode.bind(model.model);
+      model.model.encode = (src, srcLen) => {
+        encoded.push(...Array.from(srcLen));
+        return encode(src, srcLen);
+      };
+      const warnings: string[] = [];
+      const out = await lastValueFrom(
+        from(cues).pipe(
+          translateCues(model, { beam: 1, onWarning: (w) => warnings.push(w.message) }),
+          toArray(),
+        ),
+      );
+      expect(out.map((cue) => [cue.start, cue.end])).to.deep.equal(cues.map((cue) => [cue.start, cue.end]));
+      // No source token was dropped: the rows hold every token of every unit, none over the limit,
+      // and each of the 500 sentences of the long cue was decoded as a row of its own.
+      expect(encoded.reduce((sum, length) => sum + length - 1, 0)).to.equal(
+        units.reduce((sum, unit) => sum + count(unit), 0),
+      );
+      expect(Math.max(...encoded)).to.be.at.most(DEFAULT_MAX_SOURCE_LENGTH + 1);
+      expect(encoded.length).to.be.at.least(2 + es.length);
+      expect(warnings.some((w) => /in \d+ parts/.test(w))).to.equal(true);
+
+      const translated = out[1].text.split(/\s+/).length;
+      const reference = en.join(' ').split(/\s+/).length;
+      expect(translated / reference).to.be.within(0.7, 1.4);
+      expect(longestLoop(out[1].text)).to.be.below(20);
     });
   });
 });
