@@ -24,6 +24,8 @@ export interface TranslateSubtitlesOptions {
   alpha: number;
   batchSize: number;
   maxTokens: number;
+  /** Longest source in tokens decoded whole; see TranslateOptions.maxSourceLength. Default 250. */
+  maxSourceLength?: number;
   encoding?: string;
   strict?: boolean;
   maxLineLength: number;
@@ -93,6 +95,7 @@ export async function translateSubtitles(
     alpha: flags.alpha,
     batchSize: flags.batchSize,
     maxTokens: flags.maxTokens,
+    maxSourceLength: flags.maxSourceLength,
   };
   try {
     const summary = await runSubtitleJobs({

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { TranslateOptions } from '../../model/translateSentences.js';
+import { DEFAULT_MAX_SOURCE_LENGTH, type TranslateOptions } from '../../model/translateSentences.js';
 
 /** Backends a command may ask for (see model/backend.ts). */
 export const backendChoices = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -14,9 +14,14 @@ export interface DecodingFlags {
   minLength: number;
   batchSize: number;
   maxTokens: number;
+  maxSourceLength: number;
   replaceUnk?: boolean;
   backend: string;
 }
+
+/** Help of `--max-source-length` (translate-text, eval, translate). */
+export const MAX_SOURCE_LENGTH_HELP =
+  'longest source in tokens decoded whole; longer ones are translated in parts, cut at sentence ends, then clauses, then words';
 
 /** Commander parser for an integer flag of at least `min`. */
 export function integer(min: number) {
@@ -46,6 +51,7 @@ export function decodingOptions(command: Command): Command {
     .option('--min-length <n>', 'no EOS before n output tokens', integer(0), 0)
     .option('--batch-size <n>', 'sentences decoded together', integer(1), 64)
     .option('--max-tokens <n>', 'source tokens (with padding) per batch', integer(1), 4000)
+    .option('--max-source-length <n>', MAX_SOURCE_LENGTH_HELP, integer(1), DEFAULT_MAX_SOURCE_LENGTH)
     .option('--replace-unk', 'replace <unk> in the output with the most-attended source piece');
 }
 
@@ -60,6 +66,7 @@ export function searchOptionsOf(flags: DecodingFlags): TranslateOptions {
     minLength: flags.minLength,
     batchSize: flags.batchSize,
     maxTokens: flags.maxTokens,
+    maxSourceLength: flags.maxSourceLength,
     replaceUnk: flags.replaceUnk ?? false,
   };
 }

@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import { SubflowError } from '../../errors.js';
 import { translateSubtitles, type TranslateSubtitlesOptions } from '../../jobs/translateSubtitles.js';
 import { withInterrupt } from '../interrupt.js';
-import { backendChoices, integer, nonNegative } from './decodingFlags.js';
+import { DEFAULT_MAX_SOURCE_LENGTH } from '../../model/translateSentences.js';
+import { backendChoices, integer, MAX_SOURCE_LENGTH_HELP, nonNegative } from './decodingFlags.js';
 
 /**
  * `subflow translate [--model DIR] INPUT…`: translates the subtitle track of videos, subtitle files
@@ -38,6 +39,7 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
     .option('--alpha <a>', 'GNMT length-penalty exponent', nonNegative, 0.6)
     .option('--batch-size <n>', 'sentences decoded together', integer(1), 64)
     .option('--max-tokens <n>', 'source tokens (with padding) per batch', integer(1), 4000)
+    .option('--max-source-length <n>', MAX_SOURCE_LENGTH_HELP, integer(1), DEFAULT_MAX_SOURCE_LENGTH)
     .option(
       '--encoding <codepage>',
       'decode subtitle bytes with this encoding (cp1252, gbk …); default: detected',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../model/translationModel.js';
+import { DEFAULT_MAX_SOURCE_LENGTH } from '../../model/translateSentences.js';
 import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
 import { openTextOutput } from '../../text/textOutput.js';
 import { registerStage } from '../registry.js';
@@ -19,6 +20,7 @@ registerStage({
     maxLengthConstant: z.number().nonnegative().default(10),
     batchSize: z.number().int().positive().default(64),
     maxTokens: z.number().int().positive().default(4000),
+    maxSourceLength: z.number().int().positive().default(DEFAULT_MAX_SOURCE_LENGTH),
     /** Hypotheses file, relative to workDir. Default `<split>.hyp`. */
     output: z.string().min(1).optional(),
   }),
@@ -43,7 +45,11 @@ registerStage({
         translationModel,
         pairs.map((p) => p.src),
         pairs.map((p) => p.tgt),
-        { ...searchOptions, signal: context.signal },
+        {
+          ...searchOptions,
+          signal: context.signal,
+          onWarning: (w) => context.log(`evaluate: ${split} line ${w.index + 1}: ${w.message}`),
+        },
       );
       for (const line of result.hypotheses) await output.write(line);
       await output.commit();

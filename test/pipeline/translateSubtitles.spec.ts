@@ -134,6 +134,18 @@ describe('subflow translate', function () {
     expect(readdirSync(work).sort()).to.deep.equal(['a.eng.srt', 'a.srt']);
   });
 
+  it('translates a cue longer than --max-source-length in parts, with a warning', async () => {
+    const work = folder();
+    const long = 'uno dos tres. cuatro cinco seis. siete ocho nueve. diez uno dos. tres cuatro cinco.';
+    writeFileSync(join(work, 'long.srt'), `1\n00:00:01,000 --> 00:00:09,000\n${long}\n`);
+    const result = await cli(join(work, 'long.srt'), '--max-source-length', '4');
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.match(/its \d+ tokens were translated in \d+ parts of at most 4 /);
+    const cues = (await readSubtitleFile(join(work, 'long.eng.srt'))).document.cues;
+    expect(cues).to.have.length(1);
+    expect(cues[0].text.split(/\s+/).length).to.be.at.least(10);
+  });
+
   it('refuses to write over its input and leaves it unchanged', async () => {
     const work = folder();
     const input = join(work, 'a.srt');

@@ -10,6 +10,7 @@ import { main } from '../../pipeline/program.js';
 import { runPipeline } from '../../pipeline/runner.js';
 import '../../pipeline/stages/index.js';
 import { SeededRandom } from '../../random.js';
+import { BUNDLED_MODEL, longestLoop, shortVerses } from '../helpers/bibleVerses.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { numberPair, reverseTranslation, tinyCheckpoint } from '../operators/tinyCheckpoint.js';
 
@@ -70,6 +71,75 @@ describe('pipeline: translate-text, eval and the evaluate stage', function () {
     model.dispose();
     expect(written.slice(0, -1)).to.deep.equal(expected.map((t) => t.text));
     expect(readdirSync(join(temp(), 'out'))).to.deep.equal(['hyp.en']); // no temp file left
+  });
+
+  it('translate-text translates a 5,000-word line in full, in parts, with no decoding loop', async () => {
+    const { es, en } = await shortVerses(700, 12);
+    let words = 0;
+    const taken = es.findIndex((verse) => (words += verse.split(' ').length) >= 5000);
+    expect(taken, 'enough short verses for 5,000 words').to.be.greaterThan(0);
+    const input = join(temp(), 'long.es');
+    const output = join(temp(), 'long.en');
+    writeFileSync(input, `${es.slice(0, taken + 1).join(' ')}\n`);
+    const result = await runCli([
+      'translate-text',
+      '--model',
+      BUNDLED_MODEL,
+      '--input',
+      input,
+      '--output',
+      output,
+      '--beam',
+      '1',
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    const written = readFileSync(output, 'utf8').split('\n');
+    expect(written).to.have.length(2);
+    const translated = written[0].split(/\s+/).length;
+    const reference = en
+      .slice(0, taken + 1)
+      .join(' ')
+      .split(/\s+/).length;
+    expect(translated / reference).to.be.within(0.7, 1.4);
+    expect(longestLoop(written[0])).to.be.below(20);
+    expect(result.stderr).to.match(/line 1: its \d+ tokens were translated in \d+ parts/);
+  });
+
+  it('translate-text, eval and the evaluate stage take the source length limit (--max-source-length, maxSourceLength)', async () => {
+    const dir = temp();
+    const long = sources.slice(0, 6).join(' ');
+    writeFileSync(join(dir, 'long.es'), `dos seis\n${long}\n`);
+    writeFileSync(join(dir, 'long.en'), `six two\n${reverseTranslation(long)}\n`);
+    const flags = ['--model', modelDir, '--backend', 'wasm', '--max-source-length', '4'];
+    const text = await runCli(['translate-text', '-i', join(dir, 'long.es'), ...flags]);
+    expect(text.code, text.stderr).to.equal(0);
+    expect(text.stderr).to.match(/line 2: its \d+ tokens were translated in \d+ parts of at most 4 /);
+    expect(text.stderr).to.not.match(/line 1:/);
+    const scored = await runCli([
+      'eval',
+      '--src',
+      join(dir, 'long.es'),
+      '--ref',
+      join(dir, 'long.en'),
+      ...flags,
+    ]);
+    expect(scored.code, scored.stderr).to.equal(0);
+    expect(scored.stderr).to.match(/long\.es:2: its \d+ tokens were translated in \d+ parts of at most 4 /);
+
+    const yaml = [
+      'stages:',
+      '  - read: { train: { source: long.es, target: long.en }, test: { source: long.es, target: long.en } }',
+      `  - loadModel: { path: ${JSON.stringify(modelDir)} }`,
+      '  - evaluate: { beam: 1, maxSourceLength: 4 }',
+    ].join('\n');
+    const logs: string[] = [];
+    await runPipeline(parseConfig(yaml, join(dir, 'long.yaml')), {
+      backend: 'wasm',
+      log: (line) => logs.push(line),
+    });
+    expect(logs.join('\n')).to.match(
+      /evaluate: test line 2: its \d+ tokens were translated in \d+ parts of at most 4 /,
+    );
   });
 
   it('translate-text --n-best prints "i ||| text ||| score" lines, best first', async () => {
