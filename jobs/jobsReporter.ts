@@ -11,6 +11,8 @@ export interface JobsReporter {
   units(done: number, total: number): void;
   warning(warning: SubtitleWarning): void;
   fileDone(outputs: readonly string[], cues: number, seconds: number): void;
+  /** The current file was left alone: its outputs exist (`--skip-existing`). */
+  fileSkipped(outputs: readonly string[]): void;
   fileFailed(path: string, error: unknown): void;
   /** Removes the bar; later output goes to plain lines. */
   stop(): void;
@@ -123,6 +125,10 @@ export function createJobsReporter(options: JobsReporterOptions): JobsReporter {
       share = 1;
       const hidden = warnings > warningsPerFile ? `, ${warnings} warnings in all` : '';
       note(`translate: ${prefix()}: ${cues} cues → ${outputs.join(', ')} (${seconds.toFixed(1)} s${hidden})`);
+    },
+    fileSkipped(outputs) {
+      share = 1;
+      note(`translate: ${prefix()}: skipped, outputs exist: ${outputs.join(', ')}`);
     },
     fileFailed(path, error) {
       share = 1;

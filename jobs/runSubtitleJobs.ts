@@ -8,6 +8,7 @@ import {
 } from './translateSubtitleFile.js';
 import { collectInputs, outputPaths, type InputFile } from './subtitleInputs.js';
 import { describeFailure, type JobsReporter } from './jobsReporter.js';
+import { outputsComplete } from './skipExisting.js';
 
 /*
  * A whole `subflow translate` run: every file in turn, a failed file reported and the rest going on,
@@ -20,10 +21,18 @@ export interface FailedFile {
   error: unknown;
 }
 
+/** A file left alone because its outputs exist (`--skip-existing`). */
+export interface SkippedFile {
+  input: string;
+  outputs: string[];
+}
+
 /** The outcome of a run. */
 export interface SubtitleRunSummary {
   translated: SubtitleJobResult[];
   failed: FailedFile[];
+  /** Files whose outputs already existed, with `skipExisting`. */
+  skipped: SkippedFile[];
   cues: number;
   seconds: number;
   /** True when Ctrl-C stopped the run before every file was done. */
@@ -53,20 +62,24 @@ export interface SubtitleRunContext {
   out?: string;
   reporter: JobsReporter;
   signal?: AbortSignal;
+  /** Leave a file alone when its outputs exist and are complete (see `outputsComplete`). Default false. */
+  skipExisting?: boolean;
   /** Told when the translator starts a file, so progress can be routed to it. */
   onFileStart?: (input: InputFile) => void;
 }
 
 /**
  * Translates `files` one after another. A failing file is reported with its error and the run goes
- * on; two inputs that would write the same output make the second one fail. Ctrl-C (`signal`) stops
- * after the current step, with `interrupted` set in the summary.
+ * on; two inputs that would write the same output make the second one fail. With `skipExisting`, a
+ * file whose outputs are complete is skipped (and reported so). Ctrl-C (`signal`) stops after the
+ * current step, with `interrupted` set in the summary.
  */
 export async function runSubtitleJobs(context: SubtitleRunContext): Promise<SubtitleRunSummary> {
   const { files, reporter, options } = context;
   const started = performance.now();
   const failed: FailedFile[] = [];
   const translated: SubtitleJobResult[] = [];
+  const skipped: SkippedFile[] = [];
   const unusable = context.unusable ?? [];
   const total = files.length + unusable.length;
   const inputs = files.map((file) => file.path);
@@ -84,14 +97,21 @@ export async function runSubtitleJobs(context: SubtitleRunContext): Promise<Subt
       break;
     }
     reporter.fileStarted(unusable.length + k + 1, file.path);
-    context.onFileStart?.(file);
     const fileStart = performance.now();
     try {
-      const paths = outputPaths(file, {
-        targetLanguage: options.targetLanguage,
-        out: context.out,
-        fileCount: total,
-      });
+      const naming = { targetLanguage: options.targetLanguage, out: context.out, fileCount: total };
+      const paths = outputPaths(file, naming);
+      if (context.skipExisting) {
+        const check = await outputsComplete(file, { ...naming, format: options.format, mux: options.mux });
+        if (check.complete) {
+          // Claimed all the same: a later input of the run must not overwrite them.
+          for (const output of check.outputs) claim(claimed, output, file.path);
+          skipped.push({ input: file.path, outputs: check.outputs });
+          reporter.fileSkipped(check.outputs);
+          continue;
+        }
+      }
+      context.onFileStart?.(file);
       const result = await translateSubtitleFile(file, paths, {
         translateUnits: context.translateUnits,
         options,
@@ -118,6 +138,7 @@ export async function runSubtitleJobs(context: SubtitleRunContext): Promise<Subt
   return {
     translated,
     failed,
+    skipped,
     cues: translated.reduce((sum, result) => sum + result.cues, 0),
     seconds: (performance.now() - started) / 1000,
     interrupted,
@@ -143,9 +164,11 @@ function claim(claimed: Map<string, string>, path: string, input: string): void 
 
 /** The summary lines printed at the end of a run (stderr). */
 export function formatSummary(summary: SubtitleRunSummary): string[] {
-  const files = summary.translated.length + summary.failed.length;
+  const skipped = summary.skipped.length;
+  const files = summary.translated.length + summary.failed.length + skipped;
   const lines = [
-    `translate: ${summary.translated.length} of ${files} file(s) translated, ${summary.failed.length} failed; ` +
+    `translate: ${summary.translated.length} of ${files} file(s) translated, ${summary.failed.length} failed` +
+      (skipped > 0 ? `, ${skipped} skipped (outputs exist); ` : '; ') +
       `${summary.cues} cues in ${summary.seconds.toFixed(1)} s` +
       (summary.interrupted ? ' (interrupted)' : ''),
   ];

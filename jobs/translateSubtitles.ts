@@ -33,6 +33,8 @@ export interface TranslateSubtitlesOptions {
   bom?: boolean;
   backend: string;
   quiet?: boolean;
+  /** Skip files whose outputs exist and are complete (see jobs/skipExisting.ts). */
+  skipExisting?: boolean;
 }
 
 /** Where a run reports to; the CLI uses stderr, tests and the demo may collect lines. */
@@ -105,6 +107,7 @@ export async function translateSubtitles(
       out: flags.out,
       reporter,
       signal: io.signal,
+      skipExisting: flags.skipExisting ?? false,
       translateUnits: modelTranslator(translationModel, {
         ...search,
         onProgress: (done, total) => reporter.units(done, total),

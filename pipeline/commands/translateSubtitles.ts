@@ -35,6 +35,10 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
     )
     .option('-o, --out <path>', 'output folder, or a subtitle file name when translating one file')
     .option('--mux', 'also write a copy of each video with the translated track added (NAME.<to>.mkv …)')
+    .option(
+      '--skip-existing',
+      'skip a file whose outputs all exist and are newer than it (e.g. after Ctrl-C)',
+    )
     .option('-b, --beam <k>', 'beam size; 1 is greedy', integer(1), 5)
     .option('--alpha <a>', 'GNMT length-penalty exponent', nonNegative, 0.6)
     .option('--batch-size <n>', 'sentences decoded together', integer(1), 64)
@@ -64,7 +68,7 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
       }
       if (summary.interrupted) {
         throw new SubflowError('INTERRUPTED', 'translate was stopped', {
-          hint: 'files listed above as translated are complete; rerun for the rest',
+          hint: 'files listed above as translated are complete; rerun with --skip-existing for the rest',
         });
       }
       if (summary.failed.length > 0) process.exitCode = 1;

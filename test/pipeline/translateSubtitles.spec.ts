@@ -8,6 +8,8 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -144,6 +146,82 @@ describe('subflow translate', function () {
     const cues = (await readSubtitleFile(join(work, 'long.eng.srt'))).document.cues;
     expect(cues).to.have.length(1);
     expect(cues[0].text.split(/\s+/).length).to.be.at.least(10);
+  });
+
+  it('--skip-existing after an interrupted run translates only the files without outputs', async () => {
+    const work = folder();
+    const names = ['a', 'b', 'c', 'd'];
+    for (const name of names) writeFileSync(join(work, `${name}.srt`), SPANISH_SRT);
+    // The interrupted run: a shouting stand-in translator, stopped (like Ctrl-C) during c.
+    const controller = new AbortController();
+    let calls = 0;
+    const partial = await runSubtitleJobs({
+      files: names.map((name) => ({
+        path: join(work, `${name}.srt`),
+        kind: 'subtitle' as const,
+        root: work,
+      })),
+      options: {
+        targetLanguage: 'eng',
+        mux: false,
+        strict: false,
+        bom: false,
+        maxLineLength: 42,
+        maxLines: 2,
+      },
+      reporter: createJobsReporter({ fileCount: 4, interactive: false, log: () => undefined }),
+      signal: controller.signal,
+      translateUnits: (units) => {
+        if (++calls === 3) {
+          controller.abort();
+          return Promise.reject(new SubflowError('INTERRUPTED', 'stopped'));
+        }
+        return Promise.resolve(units.map((unit) => unit.toUpperCase()));
+      },
+    });
+    expect(partial.interrupted).to.equal(true);
+    const done = ['a', 'b'].map((name) => join(work, `${name}.eng.srt`));
+    const before = done.map((path) => [readFileSync(path, 'utf8'), statSync(path).mtimeMs]);
+    expect(before[0][0]).to.include('HOLA');
+
+    const rerun = await cli(work, '--skip-existing');
+    expect(rerun.code, rerun.stderr).to.equal(0);
+    expect(rerun.stderr).to.match(
+      /2 of 4 file\(s\) translated, 0 failed, 2 skipped \(outputs exist\); 6 cues in/,
+    );
+    expect(rerun.stderr).to.match(/\[1\/4\] .*a\.srt: skipped, outputs exist: .*a\.eng\.srt/);
+    // a and b were not translated again (the model would have replaced the stand-in's capitals).
+    expect(done.map((path) => [readFileSync(path, 'utf8'), statSync(path).mtimeMs])).to.deep.equal(before);
+    expect(rerun.stdout.trim().split('\n')).to.deep.equal(
+      ['c', 'd'].map((name) => join(work, `${name}.eng.srt`)),
+    );
+    for (const name of ['c', 'd'])
+      expect(readFileSync(join(work, `${name}.eng.srt`), 'utf8')).to.not.include('HOLA');
+
+    // An input edited since its output was written is translated again; without the flag, everything is.
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(work, 'a.srt'), later, later);
+    const edited = await cli(work, '--skip-existing');
+    expect(edited.stderr).to.match(/1 of 4 file\(s\) translated, 0 failed, 3 skipped \(outputs exist\)/);
+    expect(readFileSync(done[0], 'utf8')).to.not.include('HOLA');
+    expect((await cli(work)).stderr).to.match(/4 of 4 file\(s\) translated, 0 failed;/);
+  });
+
+  it('names --skip-existing when an interrupted run stops', async () => {
+    const work = folder();
+    writeFileSync(join(work, 'a.srt'), SPANISH_SRT);
+    const listeners = process.listenerCount('SIGINT');
+    // Ctrl-C as soon as the command listens for it: before the first file.
+    const timer = setInterval(() => {
+      if (process.listenerCount('SIGINT') > listeners) {
+        clearInterval(timer);
+        process.emit('SIGINT', 'SIGINT');
+      }
+    }, 1);
+    const result = await cli(work).finally(() => clearInterval(timer));
+    expect(result.code).to.equal(130);
+    expect(result.stderr).to.match(/rerun with --skip-existing/);
+    expect(existsSync(join(work, 'a.eng.srt'))).to.equal(false);
   });
 
   it('refuses to write over its input and leaves it unchanged', async () => {
