@@ -16,7 +16,8 @@ import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { SubflowError } from '../errors.js';
 import type { SubtitleDocument, SubtitleStream, SubtitleWarning } from './cue.js';
 import { decodeSubtitleBytes } from './encoding.js';
-import { parseSubtitles, writeSubtitles } from './formats.js';
+import { writeSubtitles } from './formats.js';
+import { parseRequiringCues } from './requireCues.js';
 import { toIso6392 } from './mediaLanguages.js';
 import { extractionPlan, muxArguments, muxPlan, outputContainer } from './mediaPlans.js';
 import { probeMedia, type MediaProbe } from './mediaProbe.js';
@@ -162,7 +163,7 @@ export async function extractSubtitleStream(
       encoding: options.encoding,
       file: name,
     });
-    const { document, warnings } = parseSubtitles(decoded.text, plan.format, {
+    const { document, warnings } = parseRequiringCues(decoded, plan.format, {
       strict: options.strict,
       file: name,
     });

@@ -18,7 +18,7 @@ import { resolveModelDir, defaultModelDir } from '../../model/defaultModel.js';
 import { runCli } from '../helpers/runCli.js';
 import { extractSubtitleStream, probeMedia } from '../../subtitles/media.js';
 import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';
-import { makeVideoFixtures, SPANISH_SRT, type VideoFixtures } from '../helpers/makeVideo.js';
+import { makeVideoFixtures, SPANISH_ASS, SPANISH_SRT, type VideoFixtures } from '../helpers/makeVideo.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { tinyCheckpoint } from '../operators/tinyCheckpoint.js';
 
@@ -223,6 +223,30 @@ describe('subflow translate', function () {
     expect(strict.stderr).to.match(/bad\.srt FAILED: .*bad\.srt:\d+: /);
     expect(existsSync(strictOut)).to.equal(false);
     expect(sha256(input)).to.equal(before);
+  });
+
+  it('fails files that are not subtitles or hold no cues, writing nothing for them, even with --strict', async () => {
+    const work = folder();
+    const png = Buffer.from('89504e470d0a1a0a0000000d494844520000000100000001080200000090775', 'hex');
+    writeFileSync(join(work, 'poster.srt'), png);
+    writeFileSync(join(work, 'empty.srt'), '');
+    writeFileSync(join(work, 'bom.srt'), '\uFEFF');
+    writeFileSync(join(work, 'styles.ass'), SPANISH_ASS.slice(0, SPANISH_ASS.indexOf('[Events]')));
+    for (const strict of [[], ['--strict']]) {
+      const result = await cli(work, ...strict);
+      expect(result.code, result.stderr).to.equal(1);
+      expect(result.stdout).to.equal('');
+      expect(result.stderr).to.match(
+        /poster\.srt FAILED: .*poster\.srt is not a subtitle file: it is a PNG image/,
+      );
+      expect(result.stderr).to.match(/empty\.srt FAILED: no cues found in .*empty\.srt: the file is empty/);
+      expect(result.stderr).to.match(
+        /bom\.srt FAILED: no cues found in .*: the file holds only a byte order mark/,
+      );
+      expect(result.stderr).to.match(/styles\.ass FAILED: no cues found in .*: it has no \[Events\] section/);
+      expect(result.stderr).to.match(/0 of 4 file\(s\) translated, 4 failed/);
+      expect(readdirSync(work).sort()).to.deep.equal(['bom.srt', 'empty.srt', 'poster.srt', 'styles.ass']);
+    }
   });
 
   it('checks language and encoding flags before loading the model', async () => {
