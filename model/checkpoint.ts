@@ -180,6 +180,20 @@ export function loadCheckpoint(dir: string, options: { resume?: boolean } = {}):
 }
 
 /**
+ * The language pair a checkpoint folder records, read from its model.json alone (no weights), for
+ * choices made before the slower full load; undefined when it records none or cannot be read, in
+ * which case the full load that follows (loadCheckpoint) reports what is wrong with the folder.
+ */
+export function readModelLanguages(dir: string): ModelLanguages | undefined {
+  try {
+    const model = readJson(path.join(locateFolder(dir), MODEL_JSON)) as Partial<ModelJson>;
+    return model.languages === undefined ? undefined : checkLanguages(model.languages, dir);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Copies a checkpoint's weights into `model`'s variables after checking that both have exactly the
  * same variable names and shapes.
  * @throws SubflowError MODEL_MISMATCH listing every missing, extra or differently shaped variable
