@@ -5,6 +5,8 @@ import type { SubtitleWarning } from '../subtitles/cue.js';
 /** What `subflow translate` shows on stderr while it works through its files. */
 export interface JobsReporter {
   fileStarted(position: number, path: string): void;
+  /** Which subtitle stream of the current video is translated, and why (always shown). */
+  stream?(description: string): void;
   /** The current file's track holds this many cues. */
   cues(count: number): void;
   /** Translation progress within the current file, in units (sentences). */
@@ -100,6 +102,9 @@ export function createJobsReporter(options: JobsReporterOptions): JobsReporter {
       lastLog = Date.now();
       if (bar) redraw();
       else log(`translate: ${prefix()}`);
+    },
+    stream(description) {
+      note(`translate: ${prefix()}: ${description}`);
     },
     cues(count) {
       cueCount = count;

@@ -119,6 +119,7 @@ export async function runSubtitleJobs(context: SubtitleRunContext): Promise<Subt
         signal: context.signal,
         hooks: {
           onCues: (count) => reporter.cues(count),
+          onStream: (description) => reporter.stream?.(description),
           onWarning: (warning) => reporter.warning(warning),
           reserve: (path) => claim(claimed, path, file.path),
         },

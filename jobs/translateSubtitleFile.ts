@@ -3,6 +3,7 @@ import { SubflowError } from '../errors.js';
 import type { UnitTranslator } from '../operators/translateCues.js';
 import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../subtitles/cue.js';
 import { extractSubtitleStream, muxSubtitleTrack, probeMedia, type MediaProbe } from '../subtitles/media.js';
+import { describeStream } from '../subtitles/mediaProbe.js';
 import { readSubtitleFile } from '../subtitles/readSubtitleFile.js';
 import { prepareCues } from '../subtitles/translateDocument.js';
 import { writeSubtitleFile } from '../subtitles/writeSubtitleFile.js';
@@ -22,6 +23,8 @@ export interface SubtitleJobOptions {
   stream?: number;
   /** Language of the track to extract from videos (`--source-lang`). */
   sourceLanguage?: string;
+  /** What the model translates (ISO 639-1), when it records it: a video's track in `source` is preferred. */
+  modelLanguages?: { source: string; target: string };
   /** ISO 639-2 code of the translation (`--to`): output names and the muxed track's tag. */
   targetLanguage: string;
   /** Output format; default: the source track's own (SRT for mov_text). */
@@ -55,6 +58,8 @@ export interface SubtitleJobHooks {
   /** The source track was read: how many cues will be translated. */
   onCues?(count: number): void;
   onWarning?(warning: SubtitleWarning): void;
+  /** The subtitle stream taken from a video, described (index, codec, language, title) with the reason. */
+  onStream?(description: string): void;
   /** Called with each output path before it is written; throws to refuse it (two inputs, one output). */
   reserve?(path: string): void;
 }
@@ -99,10 +104,12 @@ async function readSource(
     probe,
     stream: options.stream,
     language: options.stream === undefined ? options.sourceLanguage : undefined,
+    preferLanguage: options.modelLanguages?.source,
     strict: options.strict,
     encoding: options.encoding,
     signal,
     onWarning: (warning) => hooks?.onWarning?.(warning),
+    onStream: (stream, reason) => hooks?.onStream?.(`subtitle stream ${describeStream(stream)}: ${reason}`),
   });
   return { document, probe };
 }

@@ -1,5 +1,8 @@
 import { SubflowError } from '../errors.js';
 import type { BackendName } from '../model/backend.js';
+import { readModelLanguages } from '../model/checkpoint.js';
+import type { ModelLanguages } from '../model/checkpointFormat.js';
+import { resolveModelDir } from '../model/defaultModel.js';
 import { loadModel } from '../model/translationModel.js';
 import { modelTranslator } from '../operators/translateCues.js';
 import type { TranslateOptions } from '../model/translateSentences.js';
@@ -16,7 +19,8 @@ export interface TranslateSubtitlesOptions {
   model?: string;
   stream?: number;
   sourceLang?: string;
-  to: string;
+  /** Code in output names and the muxed track's tag; default: the model's target language, else eng. */
+  to?: string;
   format?: SubtitleFormat;
   out?: string;
   mux?: boolean;
@@ -46,14 +50,51 @@ export interface TranslateSubtitlesIo {
   signal?: AbortSignal;
 }
 
-/** Checks the language and encoding flags before any model is loaded; returns the job options. */
-export function jobOptionsOf(flags: TranslateSubtitlesOptions): SubtitleJobOptions {
+/** The tag of a model that records no languages, as before models did. */
+const DEFAULT_TARGET_TAG = 'eng';
+
+/**
+ * The ISO 639-2 code for output names and the muxed track: `to` when given, else the model's target
+ * language, else eng. `--to` is a label, not a request: it cannot make a model write another language,
+ * so one that contradicts the model's recorded target language is refused.
+ * @throws SubflowError BAD_ARGUMENT (not a language code, or not the model's target language)
+ */
+export function targetTagOf(
+  to: string | undefined,
+  model?: { dir: string; languages?: ModelLanguages },
+): string {
+  const languages = model?.languages;
+  if (to === undefined) return languages ? toIso6392(languages.target) : DEFAULT_TARGET_TAG;
+  const tag = toIso6392(to, 'to');
+  if (languages && !iso6392Codes(to, 'to').some((code) => iso6392Codes(languages.target).includes(code))) {
+    const target = toIso6392(languages.target);
+    throw new SubflowError(
+      'BAD_ARGUMENT',
+      `--to ${to} contradicts the model ${model!.dir}, which translates ${languages.source} → ${languages.target} (${target})`,
+      {
+        key: 'to',
+        hint: `--to only names the output files and tags the muxed track; it cannot change the language the model writes. Leave it out (it defaults to ${target}) or use a model that translates into ${to}`,
+      },
+    );
+  }
+  return tag;
+}
+
+/**
+ * Checks the language and encoding flags (before any model is loaded: `model` then only adds what
+ * the model's folder records) and returns the job options.
+ */
+export function jobOptionsOf(
+  flags: TranslateSubtitlesOptions,
+  model?: { dir: string; languages?: ModelLanguages },
+): SubtitleJobOptions {
   if (flags.sourceLang !== undefined) iso6392Codes(flags.sourceLang, 'source-lang');
   if (flags.encoding !== undefined) checkEncodingName(flags.encoding);
   return {
     stream: flags.stream,
     sourceLanguage: flags.sourceLang,
-    targetLanguage: toIso6392(flags.to, 'to'),
+    ...(model?.languages ? { modelLanguages: model.languages } : {}),
+    targetLanguage: targetTagOf(flags.to, model),
     format: flags.format,
     mux: flags.mux ?? false,
     encoding: flags.encoding,
@@ -73,7 +114,9 @@ export async function translateSubtitles(
   flags: TranslateSubtitlesOptions,
   io: TranslateSubtitlesIo,
 ): Promise<SubtitleRunSummary> {
-  const options = jobOptionsOf(flags);
+  jobOptionsOf(flags);
+  const modelDir = resolveModelDir(flags.model);
+  const options = jobOptionsOf(flags, { dir: modelDir, languages: readModelLanguages(modelDir) });
   const { files, unusable } = await planRun(inputs, options);
   if (flags.out !== undefined && outIsFile(flags.out) && files.length + unusable.length > 1) {
     throw new SubflowError(
@@ -85,8 +128,10 @@ export async function translateSubtitles(
       },
     );
   }
-  const translationModel = await loadModel(flags.model, { backend: flags.backend as BackendName });
-  io.log(`translate: model ${translationModel.dir}; ${translationModel.backend.reason}`);
+  const translationModel = await loadModel(modelDir, { backend: flags.backend as BackendName });
+  const pair = translationModel.languages;
+  const named = pair ? ` (${pair.source} → ${pair.target})` : '';
+  io.log(`translate: model ${translationModel.dir}${named}; ${translationModel.backend.reason}`);
   const reporter = createJobsReporter({
     fileCount: files.length + unusable.length,
     interactive: io.interactive,

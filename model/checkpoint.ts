@@ -11,6 +11,7 @@ import {
   packTensors,
   unpackTensors,
   type ModelJson,
+  type ModelLanguages,
   type ResumeState,
   type TrainerJson,
   type TrainingMetadata,
@@ -27,6 +28,8 @@ export interface CheckpointModel {
 export interface SaveCheckpointOptions {
   /** Paths of the SentencePiece `.model` files to copy in as `source.model` / `target.model`. */
   tokenizers?: { source: string; target: string };
+  /** The language pair, ISO 639-1 (callers normalise user input; see subtitles/mediaLanguages.ts). */
+  languages?: ModelLanguages;
   /** Storage type of `weights.bin`; float16 halves the size (for shipping). Default float32. */
   weightsDtype?: 'float32' | 'float16';
   /** Informational training metadata for `model.json`. */
@@ -74,6 +77,7 @@ export function saveCheckpoint(
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     modelConfig: model.config,
+    ...(options.languages ? { languages: checkLanguages(options.languages, dir) } : {}),
     ...(options.tokenizers ? { tokenizers: { source: 'source.model', target: 'target.model' } } : {}),
     weights: weights.entries,
     weightsSha256: sha256(weights.bytes),
@@ -161,6 +165,7 @@ export function loadCheckpoint(dir: string, options: { resume?: boolean } = {}):
   )
     corrupt(modelFile, 'weights manifest, weightsSha256 or modelConfig is missing');
   const full = model as ModelJson;
+  if (full.languages !== undefined) checkLanguages(full.languages, modelFile);
   const values = readVerified(path.join(folder, WEIGHTS_BIN), full.weights, full.weightsSha256);
   const weights = new Map(full.weights.map((e) => [e.name, { shape: e.shape, values: values.get(e.name)! }]));
   const checkpoint: Checkpoint = { dir: folder, model: full, weights };
@@ -172,6 +177,20 @@ export function loadCheckpoint(dir: string, options: { resume?: boolean } = {}):
   }
   if (options.resume) checkpoint.resume = readResumeState(folder);
   return checkpoint;
+}
+
+/**
+ * The language pair a checkpoint folder records, read from its model.json alone (no weights), for
+ * choices made before the slower full load; undefined when it records none or cannot be read, in
+ * which case the full load that follows (loadCheckpoint) reports what is wrong with the folder.
+ */
+export function readModelLanguages(dir: string): ModelLanguages | undefined {
+  try {
+    const model = readJson(path.join(locateFolder(dir), MODEL_JSON)) as Partial<ModelJson>;
+    return model.languages === undefined ? undefined : checkLanguages(model.languages, dir);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -207,6 +226,24 @@ export function assignWeights(model: CheckpointModel, checkpoint: Checkpoint): v
       variable.assign(tf.tensor(checkpoint.weights.get(name)!.values, variable.shape, 'float32'));
     }
   });
+}
+
+/** Returns `languages` when it is two ISO 639-1 codes, else throws MODEL_INVALID naming `where`. */
+function checkLanguages(languages: unknown, where: string): ModelLanguages {
+  const pair = languages as Partial<Record<string, unknown>> | null;
+  const isCode = (value: unknown): boolean => typeof value === 'string' && /^[a-z]{2}$/.test(value);
+  if (typeof pair !== 'object' || pair === null || !isCode(pair.source) || !isCode(pair.target)) {
+    throw new SubflowError(
+      'MODEL_INVALID',
+      `${where}: languages must be { "source": "xx", "target": "yy" } with ISO 639-1 codes, got ${JSON.stringify(languages)}`,
+      {
+        file: where,
+        key: 'languages',
+        hint: 'fix it, or rewrite the folder with `subflow export-model FROM TO --source-lang es --target-lang en`',
+      },
+    );
+  }
+  return { source: pair.source as string, target: pair.target as string };
 }
 
 function locateFolder(dir: string): string {

@@ -33,12 +33,20 @@ export interface TrainingMetadata {
   data?: string;
 }
 
+/** The language pair a model translates, as ISO 639-1 codes (`es` → `en`). */
+export interface ModelLanguages {
+  source: string;
+  target: string;
+}
+
 /** The contents of `model.json`: everything needed to rebuild the network and check its weights. */
 export interface ModelJson {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
   /** The model's config object (ModelConfig), stored as given. */
   modelConfig: object;
+  /** What it translates from and into; absent in folders written before subflow recorded it. */
+  languages?: ModelLanguages;
   /** File names, inside the folder, of the SentencePiece models; absent when none were given. */
   tokenizers?: { source: string; target: string };
   weights: TensorEntry[];

@@ -40,6 +40,8 @@ export interface SessionOptions<M extends SessionModel> extends TrainerOptions {
     weightsDtype?: 'float32' | 'float16';
     /** Description of the training data for model.json. */
     data?: string;
+    /** The language pair (ISO 639-1) for model.json. */
+    languages?: { source: string; target: string };
   };
   /** A checkpoint folder (usually `<dir>/last`) to continue from. */
   resume?: string;

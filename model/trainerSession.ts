@@ -242,6 +242,7 @@ export class TrainerSession<M extends SessionModel> {
     const checkpoint = this.options.checkpoint!;
     saveCheckpoint(folder, this.model, {
       tokenizers: checkpoint.tokenizers,
+      languages: checkpoint.languages,
       weightsDtype: checkpoint.weightsDtype,
       training: {
         step: this.step,

@@ -4,7 +4,7 @@ import { isSubflowError, SubflowError } from '../errors.js';
 import { resolveModelDir } from './defaultModel.js';
 import { resolveBackend, type BackendName } from './backend.js';
 import { assignWeights, loadCheckpoint } from './checkpoint.js';
-import type { TrainingMetadata } from './checkpointFormat.js';
+import type { ModelLanguages, TrainingMetadata } from './checkpointFormat.js';
 import type { ModelConfig } from './config.js';
 import { Seq2Seq } from './seq2seq.js';
 import { Tokenizer } from '../text/tokenizer.js';
@@ -16,6 +16,8 @@ export interface TranslationModel {
   targetTokenizer: Tokenizer;
   /** The folder actually read (its `.previous` sibling after an interrupted save). */
   dir: string;
+  /** The language pair (ISO 639-1) from `model.json`; absent in folders written before it was recorded. */
+  languages?: ModelLanguages;
   /** Training metadata from `model.json`, when the checkpoint has it. */
   metadata?: TrainingMetadata;
   /** The tfjs backend the model runs on, and why (see resolveBackend). */
@@ -82,6 +84,7 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     sourceTokenizer,
     targetTokenizer,
     dir: checkpoint.dir,
+    ...(checkpoint.model.languages ? { languages: checkpoint.model.languages } : {}),
     metadata: checkpoint.model.training,
     backend,
     dispose: () => model.dispose(),

@@ -132,7 +132,7 @@ export function parse(text: string, options: SubtitleParseOptions = {}): Subtitl
     const start = parseAssTimestamp(value('Start') ?? '');
     const end = parseAssTimestamp(value('End') ?? '');
     if (parts.length !== fields.length || !start || !end) {
-      issues.warn(i + 1, 'unreadable Dialogue line kept as is, not as a cue');
+      issues.warn(i + 1, 'unreadable Dialogue line', 'kept as is, not as a cue');
       return keep();
     }
     if (end.ms < start.ms) issues.warn(i + 1, 'cue ends before it starts');

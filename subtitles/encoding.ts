@@ -4,9 +4,11 @@ import { SubflowError } from '../errors.js';
 import type { SubtitleWarning } from './cue.js';
 
 /**
- * Subtitle bytes → text. Order: a byte order mark decides (UTF-8, UTF-16LE, UTF-16BE); else UTF-16 when
- * every other byte is zero; else UTF-8 when the bytes are valid UTF-8; else the codepage chardet ranks highest among those subtitle files really use;
- * else windows-1252. A forced encoding skips all detection.
+ * Subtitle bytes → text. Order: a byte order mark decides (UTF-8, UTF-16LE, UTF-16BE); else a file
+ * that starts like an image, archive, document or video, or holds zero bytes that UTF-16 does not
+ * explain, is refused as binary; else UTF-16 when every other byte is zero; else UTF-8 when the bytes
+ * are valid UTF-8; else the codepage chardet ranks highest among those subtitle files really use;
+ * else windows-1252. A forced encoding skips the detection, not the binary check.
  */
 
 /** Codepages detection may pick (chardet's names), in the iconv-lite name they decode with. */
@@ -79,6 +81,51 @@ function sniffBomlessUtf16(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/**
+ * Starts of the files most often mistaken for subtitles (a poster renamed .srt, a zipped download, the
+ * video itself), so the error can say what the file is. Other binary files are caught by their zero bytes.
+ */
+const MAGIC_NUMBERS: Array<{ at: number; bytes: string; what: string }> = [
+  { at: 0, bytes: '\x89PNG\r\n\x1a\n', what: 'a PNG image' },
+  { at: 0, bytes: '\xff\xd8\xff', what: 'a JPEG image' },
+  { at: 0, bytes: 'GIF8', what: 'a GIF image' },
+  { at: 8, bytes: 'WEBP', what: 'a WebP image' },
+  { at: 0, bytes: 'PK\x03\x04', what: 'a ZIP archive (or a document packed as one)' },
+  { at: 0, bytes: '\x1f\x8b', what: 'a gzip archive' },
+  { at: 0, bytes: '7z\xbc\xaf\x27\x1c', what: 'a 7-Zip archive' },
+  { at: 0, bytes: 'Rar!\x1a\x07', what: 'a RAR archive' },
+  { at: 0, bytes: '%PDF-', what: 'a PDF document' },
+  { at: 0, bytes: '\x1a\x45\xdf\xa3', what: 'a Matroska/WebM video' },
+  { at: 4, bytes: 'ftyp', what: 'an MP4/QuickTime video' },
+  { at: 0, bytes: 'RIFF', what: 'a RIFF file (AVI video, WAV audio)' },
+  { at: 0, bytes: 'OggS', what: 'an Ogg media file' },
+  { at: 0, bytes: 'ID3', what: 'an MP3 audio file' },
+  { at: 0, bytes: 'fLaC', what: 'a FLAC audio file' },
+  { at: 0, bytes: '\x7fELF', what: 'a program (ELF)' },
+];
+
+/** What kind of file its first bytes say it is ("a PNG image"), for the formats above. */
+function magicNumberOf(buffer: Buffer): string | undefined {
+  return MAGIC_NUMBERS.find((magic) => {
+    const expected = Buffer.from(magic.bytes, 'latin1');
+    return buffer.subarray(magic.at, magic.at + expected.length).equals(expected);
+  })?.what;
+}
+
+/** Offset of a zero byte in the first 8 KiB, ignoring zero padding at the end (a cut-off download, a fixed-size copy). */
+function zeroByteOffset(buffer: Buffer): number {
+  let end = buffer.length;
+  while (end > 0 && buffer[end - 1] === 0) end--;
+  return buffer.subarray(0, Math.min(end, 8192)).indexOf(0);
+}
+
+function binaryError(file: string | undefined, what: string): SubflowError {
+  return new SubflowError('SUBTITLE_BINARY', `${file ?? 'the input'} is not a subtitle file: it ${what}`, {
+    file,
+    hint: "pass an .srt, .vtt or .ass text file; to translate a video's subtitles, pass the video itself",
+  });
+}
+
 function isValidUtf8(bytes: Uint8Array): boolean {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -107,6 +154,13 @@ export function decodeSubtitleBytes(bytes: Uint8Array, options: DecodeOptions = 
     void warnings.push(options.file ? { message, file: options.file } : { message });
   const bom = sniffBom(buffer);
   const body = bom ? buffer.subarray(bom.length) : buffer;
+  // Binary files are refused before any guess, or a codepage would "decode" them into garbage cues.
+  const magic = bom ? undefined : magicNumberOf(body);
+  if (magic !== undefined) throw binaryError(options.file, `is ${magic}`);
+  const utf16 = bom ? undefined : sniffBomlessUtf16(body);
+  const wide = utf16 !== undefined || /^(utf-?16|ucs-?2|utf-?32)/i.test(options.encoding ?? '');
+  const zero = bom || wide ? -1 : zeroByteOffset(body);
+  if (zero >= 0) throw binaryError(options.file, `holds binary data (a zero byte at offset ${zero})`);
   let encoding: string;
   if (options.encoding !== undefined) {
     encoding = checkEncodingName(options.encoding);
@@ -115,8 +169,8 @@ export function decodeSubtitleBytes(bytes: Uint8Array, options: DecodeOptions = 
     }
   } else if (bom) {
     encoding = bom.encoding;
-  } else if (sniffBomlessUtf16(body)) {
-    encoding = sniffBomlessUtf16(body)!;
+  } else if (utf16) {
+    encoding = utf16;
     warn(`no byte order mark; decoded as ${encoding} from the position of its zero bytes`);
   } else if (isValidUtf8(body)) {
     encoding = 'utf-8';

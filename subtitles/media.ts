@@ -16,11 +16,12 @@ import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { SubflowError } from '../errors.js';
 import type { SubtitleDocument, SubtitleStream, SubtitleWarning } from './cue.js';
 import { decodeSubtitleBytes } from './encoding.js';
-import { parseSubtitles, writeSubtitles } from './formats.js';
+import { writeSubtitles } from './formats.js';
+import { parseRequiringCues } from './requireCues.js';
 import { toIso6392 } from './mediaLanguages.js';
 import { extractionPlan, muxArguments, muxPlan, outputContainer } from './mediaPlans.js';
 import { probeMedia, type MediaProbe } from './mediaProbe.js';
-import { selectSubtitleStream, type StreamChoice } from './mediaSelect.js';
+import { chooseSubtitleStream, type StreamChoice } from './mediaSelect.js';
 import {
   assertRunnable,
   interrupted,
@@ -38,7 +39,12 @@ import {
 
 export { formatStreamTable, probeMedia, BITMAP_SUBTITLE_CODECS } from './mediaProbe.js';
 export type { MediaProbe, MediaStreamSummary, ProbeOptions } from './mediaProbe.js';
-export { selectSubtitleStream, type StreamChoice } from './mediaSelect.js';
+export {
+  chooseSubtitleStream,
+  selectSubtitleStream,
+  type ChosenStream,
+  type StreamChoice,
+} from './mediaSelect.js';
 export { setMediaToolPaths, type MediaToolPaths } from './mediaTools.js';
 
 interface FfmpegRun {
@@ -103,13 +109,14 @@ export interface ExtractOptions extends StreamChoice {
   encoding?: string;
   /** Told of each problem the lenient parse worked around. */
   onWarning?: (warning: SubtitleWarning) => void;
-  /** Told which stream was chosen, before it is extracted. */
-  onStream?: (stream: SubtitleStream) => void;
+  /** Told which stream was chosen and why ("the default one of 2 text subtitle streams"), before it is extracted. */
+  onStream?: (stream: SubtitleStream, reason: string) => void;
 }
 
 /**
  * Extracts one text subtitle track of a media file as a document: the stream given by index, else
- * the one in `language`, else the only (or only default) text track. Cue times are relative to
+ * the one in `language`, else (with `preferLanguage`) the one in the model's source language, else
+ * the only (or only default) text track. Cue times are relative to
  * the container's start, as players show them.
  *
  * Throws `SUBTITLE_NO_STREAM` (none, or no such index/language: the message lists the streams),
@@ -126,8 +133,8 @@ export async function extractSubtitleStream(
 ): Promise<SubtitleDocument> {
   const probe =
     options.probe?.file === file ? options.probe : await probeMedia(file, { signal: options.signal });
-  const stream = selectSubtitleStream(probe, options);
-  options.onStream?.(stream);
+  const { stream, reason } = chooseSubtitleStream(probe, options);
+  options.onStream?.(stream, reason);
   const plan = extractionPlan(stream.codec);
   const name = `${file} (stream #${stream.index})`;
   // A file, not a pipe: fluent-ffmpeg ends a piped run with "Output stream closed" when the pipe
@@ -162,7 +169,7 @@ export async function extractSubtitleStream(
       encoding: options.encoding,
       file: name,
     });
-    const { document, warnings } = parseSubtitles(decoded.text, plan.format, {
+    const { document, warnings } = parseRequiringCues(decoded, plan.format, {
       strict: options.strict,
       file: name,
     });

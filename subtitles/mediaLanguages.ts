@@ -88,6 +88,20 @@ export function toIso6392(tag: string, key = 'language'): string {
   return iso6392Codes(tag, key)[0];
 }
 
+/**
+ * The ISO 639-1 code of a user's tag (`spa`, `es`, `ger`, `deu` → `es`, `es`, `de`, `de`), for what a
+ * model records. Throws `BAD_ARGUMENT` for a tag that is no language, or one without a two-letter code.
+ */
+export function toIso6391(tag: string, key = 'language'): string {
+  const codes = iso6392Codes(tag, key);
+  const found = Object.entries(ISO_639_1_TO_2).find(([, forms]) => forms.includes(codes[0]));
+  if (found) return found[0];
+  throw new SubflowError('BAD_ARGUMENT', `"${tag}" has no ISO 639-1 code that subflow knows`, {
+    key,
+    hint: `use one of: ${Object.keys(ISO_639_1_TO_2).join(', ')}`,
+  });
+}
+
 /** Whether a stream's language tag (as the file has it) is the requested language. */
 export function languageMatches(streamLanguage: string | undefined, requested: readonly string[]): boolean {
   return streamLanguage !== undefined && requested.includes(streamLanguage.toLowerCase());

@@ -219,9 +219,15 @@ function summarise(file: string, probe: FfprobeOutput): MediaProbe {
   return result;
 }
 
-/** A stream as a short phrase for messages: `#3 (hdmv_pgs_subtitle, eng)`. */
-export function describeStream(stream: { index: number; codec: string; language?: string }): string {
-  return `#${stream.index} (${[stream.codec, stream.language].filter(Boolean).join(', ')})`;
+/** A stream as a short phrase for messages: `#3 (hdmv_pgs_subtitle, eng)`, `#4 (ass, spa, "Signs")`. */
+export function describeStream(stream: {
+  index: number;
+  codec: string;
+  language?: string;
+  title?: string;
+}): string {
+  const title = stream.title ? JSON.stringify(stream.title) : undefined;
+  return `#${stream.index} (${[stream.codec, stream.language, title].filter(Boolean).join(', ')})`;
 }
 
 function formatDuration(ms: number | undefined): string {

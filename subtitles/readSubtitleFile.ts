@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { SubflowError } from '../errors.js';
 import type { SubtitleFormat, SubtitleParseResult } from './cue.js';
 import { decodeSubtitleBytes } from './encoding.js';
-import { detectFormat, parseSubtitles } from './formats.js';
+import { detectFormat } from './formats.js';
+import { parseRequiringCues } from './requireCues.js';
 
 /** Options for {@link readSubtitleFile}. */
 export interface ReadSubtitleFileOptions {
@@ -21,7 +22,11 @@ export interface SubtitleFile extends SubtitleParseResult {
   hadBom: boolean;
 }
 
-/** Reads, decodes and parses a subtitle file. The file is only read, never modified. */
+/**
+ * Reads, decodes and parses a subtitle file. The file is only read, never modified.
+ * @throws SubflowError FILE_NOT_FOUND, FILE_UNREADABLE, SUBTITLE_BINARY (an image, archive, video …),
+ *   SUBTITLE_NO_CUES (empty, or nothing read as a cue), SUBTITLE_PARSE (strict)
+ */
 export async function readSubtitleFile(
   path: string,
   options: ReadSubtitleFileOptions = {},
@@ -42,7 +47,7 @@ export async function readSubtitleFile(
   }
   const decoded = decodeSubtitleBytes(bytes, { encoding: options.encoding, file: path });
   const format = options.format ?? detectFormat(path, decoded.text);
-  const parsed = parseSubtitles(decoded.text, format, { strict: options.strict, file: path });
+  const parsed = parseRequiringCues(decoded, format, { strict: options.strict, file: path });
   return {
     path,
     encoding: decoded.encoding,

@@ -1,26 +1,27 @@
 import type { Cue, SubtitleDocument, SubtitleParseOptions, SubtitleParseResult } from './cue.js';
 import { createIssueReporter, splitLines } from './parseIssues.js';
-import { formatSrtTimestamp, parseSrtTimestamp } from './timestamp.js';
+import { formatSrtTimestamp, readTimingLine } from './timestamp.js';
 
 /** SubRip (.srt): numbered cues, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, text lines, a blank line between cues. */
 
-// `start --> end` and anything after it (old SRT players read X1:… Y1:… box coordinates there).
-const TIMING_LINE = /^\s*(\S+?)\s*-->\s*(\S+)(?:\s+(.*?))?\s*$/;
 const INDEX_LINE = /^\s*\d+\s*$/;
 
 const quote = (line: string): string => JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}…` : line);
 
 /**
  * Parses SRT text leniently: missing or wrong index numbers, missing blank lines between cues,
- * non-canonical timestamps (`00:00:01.500`, `01:02,5`), end before start and overlaps are accepted
- * with a warning naming the line; a cue whose times cannot be read at all is skipped with a warning.
+ * non-canonical timestamps (`00:00:01.500`, `01:02,5`), arrows other than `-->` or without spaces,
+ * negative times (set to 0), end before start and overlaps are accepted with a warning naming the
+ * line and the repair; a cue whose times cannot be read at all is skipped with a warning.
  * With `strict: true` the first such problem throws `SubflowError('SUBTITLE_PARSE')` naming file and line.
  * A BOM and CRLF or CR line ends are always accepted.
  */
 export function parse(text: string, options: SubtitleParseOptions = {}): SubtitleParseResult {
   const issues = createIssueReporter(options);
   const lines = splitLines(text);
-  const isTimingAt = (i: number): boolean => i < lines.length && lines[i].includes('-->');
+  // "-->" marks a timing line even when its times are unreadable; a repairable line must be readable.
+  const isTimingAt = (i: number): boolean =>
+    i < lines.length && (lines[i].includes('-->') || readTimingLine(lines[i], 'srt') !== undefined);
   // An index line only counts as one when a timing line follows it; otherwise "1984" is cue text.
   const isIndexAt = (i: number): boolean => INDEX_LINE.test(lines[i] ?? '') && isTimingAt(i + 1);
   const cues: Cue[] = [];
@@ -40,7 +41,7 @@ export function parse(text: string, options: SubtitleParseOptions = {}): Subtitl
     } else if (isTimingAt(i)) {
       issues.warn(i + 1, 'cue has no number line before its timing line');
     } else {
-      issues.warn(i + 1, `line outside any cue skipped: ${quote(lines[i])}`);
+      issues.warn(i + 1, `line outside any cue: ${quote(lines[i])}`, 'skipped');
       i++;
       continue;
     }
@@ -58,28 +59,22 @@ export function parse(text: string, options: SubtitleParseOptions = {}): Subtitl
     }
     i = j;
 
-    const timing = TIMING_LINE.exec(lines[timingAt]);
-    const start = timing ? parseSrtTimestamp(timing[1]) : undefined;
-    const end = timing ? parseSrtTimestamp(timing[2]) : undefined;
+    const timing = readTimingLine(lines[timingAt], 'srt');
     const lineNo = timingAt + 1;
-    if (!timing || !start || !end) {
-      issues.warn(lineNo, `unreadable timing line ${quote(lines[timingAt])}; cue skipped`);
+    if (!timing) {
+      issues.warn(lineNo, `unreadable timing line ${quote(lines[timingAt])}`, 'cue skipped');
       continue;
     }
-    for (const [stamp, parsed] of [
-      [timing[1], start],
-      [timing[2], end],
-    ] as const) {
-      if (!parsed.canonical)
-        issues.warn(lineNo, `timestamp ${quote(stamp)} is not in the SRT form HH:MM:SS,mmm`);
-    }
-    if (end.ms < start.ms) issues.warn(lineNo, 'cue ends before it starts');
+    for (const repair of timing.repairs) issues.warn(lineNo, repair.problem, repair.outcome);
+    const { start, end } = timing;
+    if (end < start) issues.warn(lineNo, 'cue ends before it starts');
     const previous = cues.at(-1);
-    if (previous && start.ms < previous.end) {
-      issues.warn(lineNo, `cue starts at ${formatSrtTimestamp(start.ms)}, before the previous cue ends`);
+    if (previous && start < previous.end) {
+      issues.warn(lineNo, `cue starts at ${formatSrtTimestamp(start)}, before the previous cue ends`);
     }
-    const cue: Cue = { start: start.ms, end: end.ms, text: textLines.join('\n') };
-    if (timing[3]) cue.extra = { position: timing[3] };
+    const cue: Cue = { start, end, text: textLines.join('\n') };
+    // Old SRT players read X1:… Y1:… box coordinates after the end time.
+    if (timing.rest) cue.extra = { position: timing.rest };
     cues.push(cue);
   }
   return { document: { format: 'srt', cues }, warnings: issues.warnings };

@@ -46,6 +46,66 @@ export function parseAssTimestamp(text: string): ParsedTimestamp | undefined {
   return { ms: parsed.ms, canonical };
 }
 
+/** A problem a timing line had, and what the lenient reading did about it. */
+export interface TimingRepair {
+  problem: string;
+  outcome: string;
+}
+
+/** A cue timing line (`start --> end [settings]`), read with the repairs that have one reading. */
+export interface TimingLine {
+  start: number;
+  end: number;
+  /** What follows the end time: SRT box coordinates, WebVTT cue settings. */
+  rest?: string;
+  /** In line order; empty for a well-formed line. */
+  repairs: TimingRepair[];
+}
+
+// Timestamps may carry a sign here so a negative time is recognised (and clamped) rather than lost;
+// "->", "--->" and dash look-alikes are arrows a typist or a word processor made of "-->".
+const TIMING_LINE = /^\s*(-?\d\S*?)(\s*)(-{1,3}>|[\u2013\u2014]-?>)(\s*)(-?\d\S*)(?:\s+(.*?))?\s*$/;
+
+const TIMING_FORMATS = {
+  srt: { parse: parseSrtTimestamp, format: formatSrtTimestamp, form: 'the SRT form HH:MM:SS,mmm' },
+  vtt: { parse: parseVttTimestamp, format: formatVttTimestamp, form: 'the WebVTT form [HH:]MM:SS.mmm' },
+} as const;
+
+/**
+ * Reads an SRT or WebVTT timing line, repairing what has only one reading: another arrow for `-->`,
+ * no spaces around it, a non-canonical timestamp (`.` for `,` and the like), a negative time
+ * (clamped to 0). Undefined when a time cannot be read at all.
+ */
+export function readTimingLine(line: string, format: 'srt' | 'vtt'): TimingLine | undefined {
+  const match = TIMING_LINE.exec(line);
+  if (!match) return undefined;
+  const [, startText, spaceBefore, arrow, spaceAfter, endText, rest] = match;
+  const { parse, format: write, form } = TIMING_FORMATS[format];
+  const repairs: TimingRepair[] = [];
+  if (arrow !== '-->')
+    repairs.push({ problem: `timing arrow "${arrow}", not "-->"`, outcome: 'read as "-->"' });
+  if (spaceBefore === '' || spaceAfter === '')
+    repairs.push({ problem: 'no space around "-->"', outcome: 'repaired' });
+  const times: number[] = [];
+  for (const stamp of [startText, endText]) {
+    const negative = stamp.startsWith('-');
+    const parsed = parse(negative ? stamp.slice(1) : stamp);
+    if (!parsed) return undefined;
+    if (negative) {
+      repairs.push({ problem: `negative time "${stamp}"`, outcome: `set to ${write(0)}` });
+      times.push(0);
+      continue;
+    }
+    if (!parsed.canonical)
+      repairs.push({
+        problem: `timestamp "${stamp}" is not in ${form}`,
+        outcome: `read as ${write(parsed.ms)}`,
+      });
+    times.push(parsed.ms);
+  }
+  return { start: times[0], end: times[1], ...(rest ? { rest } : {}), repairs };
+}
+
 function clock(ms: number): { h: number; m: number; s: number; rest: number } {
   const total = Math.max(0, Math.round(ms));
   return {

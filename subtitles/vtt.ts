@@ -1,14 +1,12 @@
 import type { Cue, SubtitleDocument, SubtitleParseOptions, SubtitleParseResult } from './cue.js';
 import { createIssueReporter, splitLines } from './parseIssues.js';
-import { formatVttTimestamp, parseVttTimestamp } from './timestamp.js';
+import { formatVttTimestamp, readTimingLine } from './timestamp.js';
 
 /**
  * WebVTT (.vtt). The `WEBVTT` line and every block before the first cue (header metadata, STYLE, REGION,
  * NOTE) are kept verbatim in `document.header`; NOTE blocks between cues in the next cue's `extra.before`;
  * blocks after the last cue in `document.trailer`. Cue ids and settings go to `extra.id` / `extra.settings`.
  */
-
-const TIMING_LINE = /^\s*(\S+)\s+-->\s+(\S+)(?:\s+(.*?))?\s*$/;
 
 interface Block {
   firstLine: number;
@@ -31,7 +29,10 @@ function blocksOf(lines: string[]): Block[] {
   return blocks;
 }
 
-/** Parses WebVTT; cues with unreadable times are skipped with a warning (or refused when strict). */
+/**
+ * Parses WebVTT; timing lines with one reading are repaired with a warning (as in SRT: arrow, spaces,
+ * `,` for `.`, negative times), cues with unreadable times are skipped with a warning; strict refuses both.
+ */
 export function parse(text: string, options: SubtitleParseOptions = {}): SubtitleParseResult {
   const issues = createIssueReporter(options);
   const blocks = blocksOf(splitLines(text));
@@ -42,36 +43,44 @@ export function parse(text: string, options: SubtitleParseOptions = {}): Subtitl
     issues.warn(blocks[0]?.firstLine ?? 1, 'file does not start with the WEBVTT line');
   }
   for (const [b, block] of blocks.entries()) {
-    const timingIndex = block.lines.findIndex((line) => line.includes('-->'));
+    const timingIndex = block.lines.findIndex(
+      (line) => line.includes('-->') || readTimingLine(line, 'vtt') !== undefined,
+    );
     const isCue = timingIndex === 0 || timingIndex === 1;
     if (!isCue) {
       const first = block.lines[0];
       if (b > 0 && !/^(NOTE|STYLE|REGION)(?:[ \t]|$)/.test(first) && !first.startsWith('WEBVTT')) {
         issues.warn(
           block.firstLine,
-          `block kept as is, neither a cue nor NOTE/STYLE/REGION: ${JSON.stringify(first)}`,
+          `block is neither a cue nor NOTE/STYLE/REGION: ${JSON.stringify(first)}`,
+          'kept as is',
         );
       }
       (cues.length === 0 ? headerBlocks : pending).push(block.lines.join('\n'));
       continue;
     }
     const lineNo = block.firstLine + timingIndex;
-    const timing = TIMING_LINE.exec(block.lines[timingIndex]);
-    const start = timing ? parseVttTimestamp(timing[1]) : undefined;
-    const end = timing ? parseVttTimestamp(timing[2]) : undefined;
-    if (!timing || !start || !end) {
-      issues.warn(lineNo, `unreadable timing line ${JSON.stringify(block.lines[timingIndex])}; cue skipped`);
+    const timing = readTimingLine(block.lines[timingIndex], 'vtt');
+    if (!timing) {
+      issues.warn(
+        lineNo,
+        `unreadable timing line ${JSON.stringify(block.lines[timingIndex])}`,
+        'cue skipped',
+      );
       continue;
     }
-    if (!start.canonical || !end.canonical)
-      issues.warn(lineNo, 'timestamp is not in the WebVTT form [HH:]MM:SS.mmm');
-    if (end.ms < start.ms) issues.warn(lineNo, 'cue ends before it starts');
+    for (const repair of timing.repairs) issues.warn(lineNo, repair.problem, repair.outcome);
+    if (timing.end < timing.start) issues.warn(lineNo, 'cue ends before it starts');
     const extra: Record<string, string> = {};
     if (timingIndex === 1) extra.id = block.lines[0];
-    if (timing[3]) extra.settings = timing[3];
+    if (timing.rest) extra.settings = timing.rest;
     if (pending.length > 0) extra.before = pending.join('\n\n');
     pending = [];
-    const cue: Cue = { start: start.ms, end: end.ms, text: block.lines.slice(timingIndex + 1).join('\n') };
+    const cue: Cue = {
+      start: timing.start,
+      end: timing.end,
+      text: block.lines.slice(timingIndex + 1).join('\n'),
+    };
     if (Object.keys(extra).length > 0) cue.extra = extra;
     cues.push(cue);
   }

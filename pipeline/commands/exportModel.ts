@@ -5,15 +5,34 @@ import { assignWeights, loadCheckpoint, saveCheckpoint } from '../../model/check
 import { resolveModelConfig, type ModelConfig } from '../../model/config.js';
 import { Seq2Seq } from '../../model/seq2seq.js';
 import { resolveBackend } from '../../model/backend.js';
+import { toIso6391 } from '../../subtitles/mediaLanguages.js';
 
 interface ExportFlags {
   dtype: 'float32' | 'float16';
+  sourceLang?: string;
+  targetLang?: string;
+}
+
+/** The pair the flags give (ISO 639-1), or undefined for none; checked before anything is read. */
+function languagesOf(flags: ExportFlags): { source: string; target: string } | undefined {
+  if (flags.sourceLang === undefined && flags.targetLang === undefined) return undefined;
+  if (flags.sourceLang === undefined || flags.targetLang === undefined) {
+    throw new SubflowError('BAD_ARGUMENT', 'export-model: --source-lang and --target-lang go together', {
+      key: flags.sourceLang === undefined ? 'source-lang' : 'target-lang',
+      hint: 'give both, e.g. --source-lang es --target-lang en',
+    });
+  }
+  return {
+    source: toIso6391(flags.sourceLang, 'source-lang'),
+    target: toIso6391(flags.targetLang, 'target-lang'),
+  };
 }
 
 /**
- * `subflow export-model FROM TO [--dtype float16]`: copies a checkpoint's weights and tokenizers into
- * a new folder to ship or translate with, without the optimizer state (a third of the size in float32,
- * a sixth in float16, which loads back as float32).
+ * `subflow export-model FROM TO [--dtype float16] [--source-lang es --target-lang en]`: copies a
+ * checkpoint's weights and tokenizers into a new folder to ship or translate with, without the
+ * optimizer state (a third of the size in float32, a sixth in float16, which loads back as float32).
+ * The language flags record the pair in model.json (for folders written before training did so).
  */
 export function registerExportModelCommand(program: Command): void {
   program
@@ -28,7 +47,10 @@ export function registerExportModelCommand(program: Command): void {
         .choices(['float32', 'float16'])
         .default('float16'),
     )
+    .option('--source-lang <code>', 'language the model translates from (es, spa …; stored as ISO 639-1)')
+    .option('--target-lang <code>', 'language it translates into (en, eng …); give both or neither')
     .action(async (from: string, to: string, flags: ExportFlags) => {
+      const languages = languagesOf(flags);
       if (resolve(from) === resolve(to)) {
         throw new SubflowError('OUTPUT_IS_INPUT', `export-model: ${to} is the checkpoint being read`, {
           hint: 'choose another output folder',
@@ -46,12 +68,15 @@ export function registerExportModelCommand(program: Command): void {
         assignWeights(model, checkpoint);
         saveCheckpoint(to, model, {
           tokenizers: checkpoint.tokenizerPaths,
+          languages: languages ?? checkpoint.model.languages,
           weightsDtype: flags.dtype,
           training: checkpoint.model.training,
         });
       } finally {
         model.dispose();
       }
-      process.stderr.write(`export-model: wrote ${to} (${flags.dtype} weights)\n`);
+      const pair = languages ?? checkpoint.model.languages;
+      const named = pair ? `, ${pair.source} → ${pair.target}` : ', no language pair recorded';
+      process.stderr.write(`export-model: wrote ${to} (${flags.dtype} weights${named})\n`);
     });
 }

@@ -24,8 +24,14 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
         .argParser(integer(0))
         .conflicts('sourceLang'),
     )
-    .option('--source-lang <code>', 'take the video subtitle track in this language (spa, es …)')
-    .option('--to <code>', 'language of the translation: output names and the muxed track tag', 'eng')
+    .option(
+      '--source-lang <code>',
+      "take the video subtitle track in this language (spa, es …); without it, a track in the model's source language is preferred",
+    )
+    .option(
+      '--to <code>',
+      "code in output names and the muxed track's language tag (default: the model's target language, else eng); must agree with a model that records its languages",
+    )
     .addOption(
       new Option('--format <format>', 'output format (default: the source track’s)').choices([
         'srt',

@@ -14,6 +14,7 @@ import type { Tokenizer } from '../../text/tokenizer.js';
 import type { PipelineContext } from '../context.js';
 import { createTrainProgress } from '../progress.js';
 import { registerStage } from '../registry.js';
+import { toIso6391 } from '../../subtitles/mediaLanguages.js';
 
 const modelOptions = z.strictObject({
   srcVocab: z.number().int().positive().optional(),
@@ -42,8 +43,19 @@ const schedule = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** An ISO 639-1 or 639-2 code in the config, stored as 639-1 (what model.json records). */
+const languageCode = z.string().transform((code, context) => {
+  try {
+    return toIso6391(code);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 export const trainStageOptions = z.strictObject({
   model: modelOptions.default(modelOptions.parse({})),
+  languages: z.strictObject({ source: languageCode, target: languageCode }).optional(),
   learningRate: z.number().positive().default(1e-3),
   clipNorm: z.number().nonnegative().default(5),
   schedule: schedule.default({ kind: 'constant' }),
@@ -130,6 +142,7 @@ registerStage({
             every: options.checkpointEvery,
             keepLast: options.keepLast,
             tokenizers: { source: source.modelPath, target: target.modelPath },
+            languages: options.languages,
             weightsDtype: options.weightsDtype,
             data: context.results.pipeline ? String(context.results.pipeline) : undefined,
           },

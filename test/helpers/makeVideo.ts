@@ -23,6 +23,16 @@ Hola, ¿qué tal?
 - ¡Ya voy!
 `;
 
+/** An English track with other cues than the Spanish one, so a test can tell which was translated. */
+export const ENGLISH_SRT = `1
+00:00:00,200 --> 00:00:01,000
+Hello.
+
+2
+00:00:02,000 --> 00:00:03,000
+Goodbye.
+`;
+
 /** ASS keeps centiseconds, so the third cue is 3.12 → 4.46 s here. */
 export const SPANISH_ASS = `[Script Info]
 ScriptType: v4.00+
@@ -75,6 +85,8 @@ export interface VideoFixtures {
   mkv: string;
   /** h264 + aac + mov_text (spa). */
   mp4: string;
+  /** h264 + two mov_text tracks: #1 English (ENGLISH_SRT, default), #2 Spanish (SPANISH_SRT). */
+  twoTrackMp4: string;
   /** vp8 + opus + webvtt (spa). */
   webm: string;
   /** h264 + one PGS bitmap track (eng). */
@@ -135,6 +147,7 @@ async function generate(): Promise<VideoFixtures> {
   const at = (name: string): string => join(dir, name);
   await Promise.all([
     writeFile(at('es.srt'), SPANISH_SRT),
+    writeFile(at('en.srt'), ENGLISH_SRT),
     writeFile(at('es.ass'), SPANISH_ASS),
     writeFile(at('es.vtt'), SPANISH_VTT),
     writeFile(at('chapters.txt'), CHAPTERS),
@@ -149,6 +162,7 @@ async function generate(): Promise<VideoFixtures> {
     dir,
     mkv: at('spanish.mkv'),
     mp4: at('spanish.mp4'),
+    twoTrackMp4: at('two.mp4'),
     webm: at('spanish.webm'),
     bitmapMkv: at('bitmap.mkv'),
     noSubtitlesMp4: at('silent.mp4'),
@@ -166,6 +180,9 @@ async function generate(): Promise<VideoFixtures> {
       '-attach', at('notes.txt'), '-metadata:s:t', 'mimetype=text/plain', fixtures.mkv]),
     ffmpeg([...VIDEO, ...AUDIO, '-i', at('es.srt'), '-map', '0', '-map', '1', '-map', '2',
       ...H264, '-c:a', 'aac', '-c:s', 'mov_text', '-metadata:s:s:0', 'language=spa', fixtures.mp4]),
+    ffmpeg([...VIDEO, '-i', at('en.srt'), '-i', at('es.srt'), '-map', '0', '-map', '1', '-map', '2', ...H264,
+      '-c:s', 'mov_text', '-metadata:s:s:0', 'language=eng', '-metadata:s:s:1', 'language=spa',
+      '-disposition:s:0', 'default', '-disposition:s:1', '0', fixtures.twoTrackMp4]),
     ffmpeg([...VIDEO, ...AUDIO, '-i', at('es.vtt'), '-map', '0', '-map', '1', '-map', '2',
       '-c:v', 'libvpx', '-deadline', 'realtime', '-c:a', 'libopus', '-c:s', 'webvtt',
       '-metadata:s:s:0', 'language=spa', fixtures.webm]),

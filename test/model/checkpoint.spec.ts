@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { assignWeights, loadCheckpoint, saveCheckpoint } from '../../model/checkpoint.js';
 import { float16ToFloat32, float32ToFloat16 } from '../../model/checkpointFormat.js';
@@ -123,6 +124,28 @@ describe('model/checkpoint', () => {
     model.dispose();
   });
 
+  it('records the language pair in model.json; a folder without one (older) still loads', () => {
+    const model = MODEL_KINDS[0].create();
+    const folder = path.join(dir, 'pair');
+    saveCheckpoint(folder, model, { languages: { source: 'es', target: 'en' } });
+    const json = JSON.parse(fs.readFileSync(path.join(folder, 'model.json'), 'utf8'));
+    expect(json.languages).to.deep.equal({ source: 'es', target: 'en' });
+    expect(loadCheckpoint(folder).model.languages).to.deep.equal({ source: 'es', target: 'en' });
+    const older = path.join(dir, 'older');
+    saveCheckpoint(older, model);
+    expect(JSON.parse(fs.readFileSync(path.join(older, 'model.json'), 'utf8'))).to.not.have.property(
+      'languages',
+    );
+    expect(loadCheckpoint(older).model.languages).to.equal(undefined);
+    model.dispose();
+  });
+
+  it('the bundled model says es → en, and editing model.json leaves the weights hash valid', () => {
+    const bundled = fileURLToPath(new URL('../../models/bible-es-en/', import.meta.url));
+    const loaded = loadCheckpoint(bundled);
+    expect(loaded.model.languages).to.deep.equal({ source: 'es', target: 'en' });
+  });
+
   describe('damaged and foreign folders', () => {
     let model: FakeModel;
     let folder: string;
@@ -147,6 +170,15 @@ describe('model/checkpoint', () => {
         JSON.stringify({ format: 'layers-model', modelTopology: {} }),
       );
       expectCode(() => loadCheckpoint(foreign), 'MODEL_INVALID', /format "layers-model"/);
+    });
+
+    it('a language pair that is not two ISO 639-1 codes is MODEL_INVALID naming the field', () => {
+      const file = path.join(folder, 'model.json');
+      const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      for (const languages of [{ source: 'spa', target: 'en' }, { source: 'es' }, 'es-en']) {
+        fs.writeFileSync(file, JSON.stringify({ ...json, languages }));
+        expectCode(() => loadCheckpoint(folder), 'MODEL_INVALID', /languages/);
+      }
     });
 
     it('a newer version is MODEL_INVALID with an upgrade hint', () => {

@@ -53,6 +53,15 @@ describe('pipeline config', () => {
     expect(error.message).to.include('stages: missing required key');
   });
 
+  it('names train.languages when a code is not an ISO 639 language', () => {
+    const error = configErrorOf(
+      'stages:\n  - read: { train: { tsv: a.tsv } }\n  - clean: {}\n  - trainTokenizer: {}\n  - tokenize: {}\n' +
+        '  - bucketBatch: {}\n  - train: { languages: { source: spanish, target: en } }\n',
+    );
+    expect(error.message).to.include('stages[5].train.languages.source');
+    expect(error.message).to.include('"spanish" is not an ISO 639 language code');
+  });
+
   it('lists the known stages for an unknown one', () => {
     const error = configErrorOf('stages:\n  - reed: {}\n');
     expect(error.message).to.include('unknown stage "reed"');

@@ -26,6 +26,7 @@ stages:
   - bucketBatch: { maxTokens: 1000 }
   - train:
       model: { embedding: 16, encoderUnits: 16, decoderUnits: 32 }
+      languages: { source: spa, target: en }
       maxSteps: 4
       validateEvery: 2
       checkpointEvery: 2
@@ -47,6 +48,11 @@ stages:
       step: number;
     };
     expect(trainer.step).to.equal(4);
+    // ISO 639-2 in the config, ISO 639-1 in every checkpoint.
+    for (const folder of [checkpoint, join(dir(), 'run/checkpoints/last')]) {
+      const model = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as { languages: unknown };
+      expect(model.languages).to.deep.equal({ source: 'es', target: 'en' });
+    }
 
     // Raising maxSteps and rerunning continues from last/ with the same tokenizer.
     writeFileSync(config, readFileSync(config, 'utf8').replace('maxSteps: 4', 'maxSteps: 6'));

@@ -20,7 +20,7 @@ import { resolveModelDir, defaultModelDir } from '../../model/defaultModel.js';
 import { runCli } from '../helpers/runCli.js';
 import { extractSubtitleStream, probeMedia } from '../../subtitles/media.js';
 import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';
-import { makeVideoFixtures, SPANISH_SRT, type VideoFixtures } from '../helpers/makeVideo.js';
+import { makeVideoFixtures, SPANISH_ASS, SPANISH_SRT, type VideoFixtures } from '../helpers/makeVideo.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { tinyCheckpoint } from '../operators/tinyCheckpoint.js';
 
@@ -313,6 +313,98 @@ describe('subflow translate', function () {
     expect(strict.stderr).to.match(/bad\.srt FAILED: .*bad\.srt:\d+: /);
     expect(existsSync(strictOut)).to.equal(false);
     expect(sha256(input)).to.equal(before);
+  });
+
+  it('fails files that are not subtitles or hold no cues, writing nothing for them, even with --strict', async () => {
+    const work = folder();
+    const png = Buffer.from('89504e470d0a1a0a0000000d494844520000000100000001080200000090775', 'hex');
+    writeFileSync(join(work, 'poster.srt'), png);
+    writeFileSync(join(work, 'empty.srt'), '');
+    writeFileSync(join(work, 'bom.srt'), '\uFEFF');
+    writeFileSync(join(work, 'styles.ass'), SPANISH_ASS.slice(0, SPANISH_ASS.indexOf('[Events]')));
+    for (const strict of [[], ['--strict']]) {
+      const result = await cli(work, ...strict);
+      expect(result.code, result.stderr).to.equal(1);
+      expect(result.stdout).to.equal('');
+      expect(result.stderr).to.match(
+        /poster\.srt FAILED: .*poster\.srt is not a subtitle file: it is a PNG image/,
+      );
+      expect(result.stderr).to.match(/empty\.srt FAILED: no cues found in .*empty\.srt: the file is empty/);
+      expect(result.stderr).to.match(
+        /bom\.srt FAILED: no cues found in .*: the file holds only a byte order mark/,
+      );
+      expect(result.stderr).to.match(/styles\.ass FAILED: no cues found in .*: it has no \[Events\] section/);
+      expect(result.stderr).to.match(/0 of 4 file\(s\) translated, 4 failed/);
+      expect(readdirSync(work).sort()).to.deep.equal(['bom.srt', 'empty.srt', 'poster.srt', 'styles.ass']);
+    }
+  });
+
+  describe('with a model that records its languages', () => {
+    let esEn = '';
+    let esDe = '';
+    before(async () => {
+      esEn = join(dir(), 'model-es-en');
+      esDe = join(dir(), 'model-es-de');
+      for (const [out, target] of [
+        [esEn, 'en'],
+        [esDe, 'de'],
+      ]) {
+        const exported = await runCli([
+          'export-model',
+          model,
+          out,
+          '--source-lang',
+          'es',
+          '--target-lang',
+          target,
+        ]);
+        expect(exported.code, exported.stderr).to.equal(0);
+      }
+    });
+
+    it("translates the track in the model's source language, not the default English one, and says which", async () => {
+      const work = folder();
+      const video = join(work, 'two.mp4');
+      copyFileSync(fixtures.twoTrackMp4, video);
+      const result = await runCli(['translate', '-q', '--model', esEn, video]);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stderr).to.match(
+        /two\.mp4: subtitle stream #2 \(mov_text, spa\): the only text subtitle stream in the model's source language es \(spa\)/,
+      );
+      const translated = await readSubtitleFile(join(work, 'two.eng.srt'));
+      const spanish = await extractSubtitleStream(video, { stream: 2 });
+      expect(translated.document.cues.map((c) => [c.start, c.end])).to.deep.equal(
+        spanish.cues.map((c) => [c.start, c.end]),
+      );
+    });
+
+    it("without languages in the model, keeps today's rule (the default track) and says which", async () => {
+      const work = folder();
+      const result = await cli(fixtures.twoTrackMp4, '--out', work);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stderr).to.match(
+        /two\.mp4: subtitle stream #1 \(mov_text, eng\): the default one of 2 text subtitle streams/,
+      );
+    });
+
+    it("defaults --to to the model's target language and refuses a --to that contradicts it", async () => {
+      const work = folder();
+      const input = join(work, 'a.srt');
+      writeFileSync(input, SPANISH_SRT);
+      const german = await runCli(['translate', '-q', '--model', esDe, input]);
+      expect(german.code, german.stderr).to.equal(0);
+      expect(existsSync(join(work, 'a.ger.srt'))).to.equal(true);
+      for (const to of ['en', 'eng']) {
+        const same = await runCli(['translate', '-q', '--model', esEn, input, '--to', to]);
+        expect(same.code, same.stderr).to.equal(0);
+      }
+      const wrong = await runCli(['translate', '-q', '--model', esEn, input, '--to', 'fre']);
+      expect(wrong.code).to.equal(1);
+      expect(wrong.stderr).to.match(
+        /--to fre contradicts the model .*model-es-en, which translates es → en \(eng\)/,
+      );
+      expect(readdirSync(work).sort()).to.deep.equal(['a.eng.srt', 'a.ger.srt', 'a.srt']);
+    });
   });
 
   it('checks language and encoding flags before loading the model', async () => {

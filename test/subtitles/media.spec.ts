@@ -264,7 +264,7 @@ describe('subtitles/media', function () {
       );
       expect(missing.code).to.equal('SUBTITLE_NO_STREAM');
       expect(missing.message).to.include('stream #9').and.include('does not exist');
-      expect(missing.message).to.include('#2 (subrip, spa), #3 (ass, spa)');
+      expect(missing.message).to.include('#2 (subrip, spa), #3 (ass, spa, "Spanish (ASS)")');
       const video = await rejection(
         extractSubtitleStream(fixtures.mkv, { stream: 0, probe: probeOf(fixtures.mkv) }),
       );

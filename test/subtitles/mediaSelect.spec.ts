@@ -3,7 +3,11 @@ import { isSubflowError, type SubflowError } from '../../errors.js';
 import type { SubtitleStream } from '../../subtitles/cue.js';
 import { iso6392Codes, toIso6392 } from '../../subtitles/mediaLanguages.js';
 import type { MediaProbe } from '../../subtitles/mediaProbe.js';
-import { selectSubtitleStream, type StreamChoice } from '../../subtitles/mediaSelect.js';
+import {
+  chooseSubtitleStream,
+  selectSubtitleStream,
+  type StreamChoice,
+} from '../../subtitles/mediaSelect.js';
 
 function probeWith(subtitles: Array<Partial<SubtitleStream> & { codec: string }>): MediaProbe {
   const subtitleStreams = subtitles.map((s, i): SubtitleStream => ({
@@ -67,7 +71,7 @@ describe('subtitles/mediaSelect', () => {
   it('refuses to guess between several fitting text streams, listing them', () => {
     const error = thrown(twoEnglish, { language: 'en' });
     expect(error.code).to.equal('BAD_ARGUMENT');
-    expect(error.message).to.include('#2 (subrip, eng), #3 (ass, eng)');
+    expect(error.message).to.include('#2 (subrip, eng), #3 (ass, eng, "Signs")');
     expect(error.hint).to.include('--stream N');
     expect(thrown(twoEnglish, {}).code).to.equal('BAD_ARGUMENT');
   });
@@ -104,6 +108,85 @@ describe('subtitles/mediaSelect', () => {
       'stream #1 of movie.mkv is an audio stream (aac)',
     );
     expect(thrown(twoEnglish, { language: 'spanish' }).code).to.equal('BAD_ARGUMENT');
+  });
+});
+
+describe("subtitles/mediaSelect with the model's source language", () => {
+  const prefer = (probe: MediaProbe) => chooseSubtitleStream(probe, { preferLanguage: 'es' });
+
+  it('takes the track in the source language over a default track in another', () => {
+    const probe = probeWith([
+      { codec: 'mov_text', language: 'eng', isDefault: true },
+      { codec: 'mov_text', language: 'spa', title: 'Español' },
+    ]);
+    expect(selectSubtitleStream(probe).index, 'without a model language: the default').to.equal(2);
+    const choice = prefer(probe);
+    expect(choice.stream.index).to.equal(3);
+    expect(choice.reason).to.equal("the only text subtitle stream in the model's source language es (spa)");
+  });
+
+  it('among several in the source language takes the default one, and refuses when none is', () => {
+    const probe = probeWith([
+      { codec: 'subrip', language: 'eng', isDefault: true },
+      { codec: 'subrip', language: 'spa', title: 'Forced' },
+      { codec: 'ass', language: 'spa', isDefault: true },
+    ]);
+    expect(prefer(probe).stream.index).to.equal(4);
+    const tie = probeWith([
+      { codec: 'subrip', language: 'spa' },
+      { codec: 'subrip', language: 'spa', title: 'SDH' },
+    ]);
+    const error = thrown(tie, { preferLanguage: 'es' });
+    expect(error.code).to.equal('BAD_ARGUMENT');
+    expect(error.message).to.include('#2 (subrip, spa), #3 (subrip, spa, "SDH")');
+    expect(error.hint).to.include('--stream N');
+  });
+
+  it('takes an untagged track when none is in the source language, and refuses several', () => {
+    const probe = probeWith([{ codec: 'subrip', language: 'eng', isDefault: true }, { codec: 'subrip' }]);
+    expect(prefer(probe).stream.index).to.equal(3);
+    expect(prefer(probe).reason).to.match(/without a language tag/);
+    const und = probeWith([
+      { codec: 'subrip', language: 'und' },
+      { codec: 'subrip', language: 'und' },
+    ]);
+    expect(thrown(und, { preferLanguage: 'es' }).message).to.include('#2 (subrip, und), #3 (subrip, und)');
+  });
+
+  it("refuses tracks that are all in other languages, naming the model's language and the tracks", () => {
+    for (const probe of [
+      probeWith([{ codec: 'subrip', language: 'eng' }]),
+      probeWith([
+        { codec: 'subrip', language: 'eng', isDefault: true },
+        { codec: 'subrip', language: 'fre' },
+      ]),
+    ]) {
+      const error = thrown(probe, { preferLanguage: 'es' });
+      expect(error.code).to.equal('SUBTITLE_NO_STREAM');
+      expect(error.message).to.match(
+        /no text subtitle stream in the model's source language es \(spa\); it has #2 \(subrip, eng\)/,
+      );
+      expect(error.hint).to.include('--stream N');
+    }
+  });
+
+  it('says SUBTITLE_BITMAP when the source language exists only as a bitmap track', () => {
+    const probe = probeWith([
+      { codec: 'subrip', language: 'eng' },
+      { codec: 'hdmv_pgs_subtitle', language: 'spa' },
+    ]);
+    expect(thrown(probe, { preferLanguage: 'es' }).code).to.equal('SUBTITLE_BITMAP');
+  });
+
+  it('gives way to an explicit stream or language', () => {
+    const probe = probeWith([
+      { codec: 'subrip', language: 'eng' },
+      { codec: 'subrip', language: 'spa' },
+    ]);
+    expect(chooseSubtitleStream(probe, { stream: 2, preferLanguage: 'es' })).to.deep.include({
+      reason: 'the stream asked for',
+    });
+    expect(chooseSubtitleStream(probe, { language: 'en', preferLanguage: 'es' }).stream.index).to.equal(2);
   });
 });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { SubflowError } from '../../errors.js';
 import { parse, write } from '../../subtitles/srt.js';
+import { parse as parseVtt } from '../../subtitles/vtt.js';
 import { parseSrtTimestamp, formatAssTimestamp, formatSrtTimestamp } from '../../subtitles/timestamp.js';
 import { fixtureBytes } from './fixtures.js';
 
@@ -65,5 +66,79 @@ describe('srt', () => {
     expect(parseSrtTimestamp('00:61:00,000')).to.equal(undefined);
     expect(formatSrtTimestamp(3_723_456)).to.equal('01:02:03,456');
     expect(formatAssTimestamp(59_995)).to.equal('0:01:00.00');
+  });
+
+  describe('repairs a timing line that has one reading, naming the repair', () => {
+    const strictError = (text: string, parser = parse): SubflowError => {
+      try {
+        parser(text, { strict: true, file: 'x' });
+      } catch (error) {
+        if (error instanceof SubflowError) return error;
+        throw error;
+      }
+      throw new Error('strict parse accepted the file');
+    };
+    for (const [name, timing, start, repair] of [
+      ['a one-dash arrow', '00:00:01,000 -> 00:00:02,000', 1000, /arrow "->", not "-->"; read as "-->"/],
+      ['an arrow without spaces', '00:00:01,000-->00:00:02,000', 1000, /no space around "-->"; repaired/],
+      [
+        'a dot for the comma',
+        '00:00:01.000 --> 00:00:02,000',
+        1000,
+        /"00:00:01.000" is not .*; read as 00:00:01,000/,
+      ],
+      [
+        'a negative start',
+        '-00:00:01,000 --> 00:00:02,000',
+        0,
+        /negative time "-00:00:01,000"; set to 00:00:00,000/,
+      ],
+    ] as const) {
+      it(`${name}: the cue and its text are kept, one warning, and --strict refuses without "skipped"`, () => {
+        const text = `1\n${timing}\nhola\n\n2\n00:00:03,000 --> 00:00:04,000\nadiós\n`;
+        const { document, warnings } = parse(text);
+        expect(document.cues).to.deep.equal([
+          { start, end: 2000, text: 'hola' },
+          { start: 3000, end: 4000, text: 'adiós' },
+        ]);
+        expect(warnings).to.have.length(1);
+        expect(warnings[0].line).to.equal(2);
+        expect(warnings[0].message).to.match(repair);
+        const error = strictError(text);
+        expect(error.line).to.equal(2);
+        expect(error.message).to.not.match(/skipped|read as|set to/);
+      });
+    }
+
+    it('says "cue skipped" only when it really skips one, never in strict mode', () => {
+      const text = '1\n00:00:01,000 --> later\nhola\n';
+      expect(parse(text).warnings[0].message).to.match(/unreadable timing line .*; cue skipped$/);
+      expect(strictError(text).message).to.equal('x:2: unreadable timing line "00:00:01,000 --> later"');
+    });
+
+    it('leaves text that only contains an arrow alone', () => {
+      const { document, warnings } = parse('1\n00:00:01,000 --> 00:00:02,000\na -> b\n');
+      expect(document.cues[0].text).to.equal('a -> b');
+      expect(warnings).to.deep.equal([]);
+    });
+
+    it('repairs WebVTT the same way: one-dash arrow, no spaces, comma, negative time', () => {
+      const text =
+        'WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nuno\n\n00:00:03.000-->00:00:04.000\ndos\n\n' +
+        '00:00:05,000 --> 00:00:06.000\ntres\n\n-00:00:00.500 --> 00:00:07.000\ncuatro\n';
+      const { document, warnings } = parseVtt(text);
+      expect(document.cues.map((c) => [c.start, c.end, c.text])).to.deep.equal([
+        [1000, 2000, 'uno'],
+        [3000, 4000, 'dos'],
+        [5000, 6000, 'tres'],
+        [0, 7000, 'cuatro'],
+      ]);
+      expect(warnings.map((w) => w.line)).to.deep.equal([3, 6, 9, 12]);
+      expect(warnings[0].message).to.match(/arrow "->", not "-->"; read as "-->"/);
+      expect(warnings[1].message).to.match(/no space around "-->"/);
+      expect(warnings[2].message).to.match(/read as 00:00:05\.000/);
+      expect(warnings[3].message).to.match(/negative time/);
+      expect(strictError(text, parseVtt).message).to.not.match(/skipped|read as|set to/);
+    });
   });
 });
