@@ -40,6 +40,11 @@ export async function checkOutputLocation(path: string): Promise<void> {
       hint: 'give a file name, or a path inside that folder',
     });
   }
+  await checkOutputFolders(path);
+}
+
+/** The folder half of {@link checkOutputLocation}: throws when a file stands where a folder of `path` must be. */
+export async function checkOutputFolders(path: string): Promise<void> {
   // Walk up the path as the user spelled it, so the message names the part they wrote.
   for (let folder = dirname(path); ; folder = dirname(folder)) {
     const info = await statOrUndefined(folder);
