@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { SubflowError, type SubflowErrorCode } from '../errors.js';
 import type { PipelineConfig } from './config.js';
 
@@ -11,14 +11,22 @@ interface InputProblem {
 }
 
 /**
- * Checks every file and folder a config names (each stage's `inputs`) before any stage runs, so a
- * wrong corpus path fails at once, naming its key (`stages[0].read.train.source`) and the resolved
- * path, instead of hours later or after a tokenizer started. Inputs of a stage that replaces what an
+ * Checks every file and folder a config names (each stage's `inputs`, and that `workDir` can be a
+ * folder) before any stage runs, so a wrong corpus path fails at once, naming its key
+ * (`stages[0].read.train.source`) and the resolved path, instead of hours later or after a tokenizer started. Inputs of a stage that replaces what an
  * earlier stage provides (a loadModel after train) may be written by the run, so they are left alone.
- * @throws SubflowError FILE_NOT_FOUND or FILE_UNREADABLE listing every bad path
+ * @throws SubflowError FILE_NOT_FOUND, FILE_UNREADABLE or OUTPUT_NOT_WRITABLE listing every bad path
  */
-export async function checkConfigInputs(config: PipelineConfig): Promise<void> {
+export async function checkConfigPaths(config: PipelineConfig): Promise<void> {
   const problems: InputProblem[] = [];
+  const blocker = await fileOnTheWay(config.workDir);
+  if (blocker) {
+    problems.push({
+      key: 'workDir',
+      code: 'OUTPUT_NOT_WRITABLE',
+      message: `${config.workDir} cannot be created: ${blocker} is a file, not a folder`,
+    });
+  }
   const provided = new Set<string>();
   for (const stage of config.stages) {
     const { definition } = stage;
@@ -37,14 +45,23 @@ export async function checkConfigInputs(config: PipelineConfig): Promise<void> {
   const message =
     problems.length === 1
       ? `${config.file}: ${first.key}: ${first.message}`
-      : `${config.file}: ${problems.length} input paths cannot be read\n  ${problems
+      : `${config.file}: ${problems.length} paths cannot be used\n  ${problems
           .map((problem) => `${problem.key}: ${problem.message}`)
           .join('\n  ')}`;
   throw new SubflowError(first.code, message, {
     file: config.file,
     key: first.key,
-    hint: 'relative paths in a config are resolved against the folder of the config file',
+    hint: 'relative paths in a config (workDir too) are resolved against the folder of the config file',
   });
+}
+
+/** The file standing where `folder` or one of its parents must be a folder, if any. */
+async function fileOnTheWay(folder: string): Promise<string | undefined> {
+  for (let path = resolve(folder); ; path = dirname(path)) {
+    const info = await stat(path).catch(() => undefined);
+    if (info) return info.isDirectory() ? undefined : path;
+    if (dirname(path) === path) return undefined;
+  }
 }
 
 function keyPart(part: string | number): string {

@@ -130,15 +130,21 @@ stages:
     expect(result.stderr).to.not.include('trainTokenizer');
     expect(existsSync(join(dir(), 'missing'))).to.equal(false); // the workDir was not even created
 
+    writeFileSync(join(dir(), 'afile'), 'x');
     writeFileSync(
       config,
-      `workDir: missing
+      `workDir: afile/run
 stages:
   - loadTokenizer: { source: ${toy}, target: ${toy}none.model }
 `,
     );
-    const two = await runCli(['run', '-q', config]);
-    expect(two.stderr).to.include(`stages[0].loadTokenizer.source: ${toy} is a folder, not a file`);
-    expect(two.stderr).to.include(`stages[0].loadTokenizer.target: ${toy}none.model does not exist`);
+    const three = await runCli(['run', '-q', config]);
+    expect(three.code).to.equal(1);
+    expect(three.stderr).to.include(`${config}: 3 paths cannot be used`);
+    expect(three.stderr).to.include(
+      `workDir: ${join(dir(), 'afile', 'run')} cannot be created: ${join(dir(), 'afile')} is a file, not a folder`,
+    );
+    expect(three.stderr).to.include(`stages[0].loadTokenizer.source: ${toy} is a folder, not a file`);
+    expect(three.stderr).to.include(`stages[0].loadTokenizer.target: ${toy}none.model does not exist`);
   });
 });
