@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { SubflowError } from '../errors.js';
 import type { PipelineConfig } from './config.js';
-import { checkConfigPaths } from './configInputs.js';
+import { checkConfigPaths } from './configPaths.js';
 import type { PipelineContext } from './context.js';
 
 export interface RunOptions {
