@@ -3,6 +3,8 @@ import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { SubflowError } from '../errors.js';
 import type { SubtitleFormat } from '../subtitles/cue.js';
 import { formatFromFileName } from '../subtitles/formats.js';
+import { checkOutputFolders } from '../outputPath.js';
+import { checkSubtitleOutput } from '../subtitles/writeSubtitleFile.js';
 
 /*
  * What `subflow translate` works on and where its outputs go. INPUT arguments are files or folders
@@ -180,4 +182,30 @@ export function outputPaths(input: InputFile, naming: OutputNaming): OutputPaths
     subtitle: (format) => join(folder, `${stem}${FORMAT_EXTENSIONS[format]}`),
     muxed: join(folder, `${stem}${extension}`),
   };
+}
+
+/** What decides which outputs a run writes, besides their names. */
+export interface PlannedOutputs extends OutputNaming {
+  /** `--format`; without it a subtitle file keeps its own format and a video's is known once its track is read. */
+  format?: SubtitleFormat;
+  /** `--mux`: videos also get a muxed copy. */
+  mux: boolean;
+}
+
+/**
+ * Checks the outputs of every file of a run before any model is loaded, so a bad `--out` fails at
+ * once rather than after the translation: no output may be an input, and none may go through a file
+ * where a folder must be. A video whose track format is not known yet has its output folder checked.
+ * @throws SubflowError OUTPUT_IS_INPUT, OUTPUT_NOT_WRITABLE, BAD_ARGUMENT (a file --out for several files)
+ */
+export async function checkPlannedOutputs(files: readonly InputFile[], plan: PlannedOutputs): Promise<void> {
+  const inputs = files.map((file) => file.path);
+  for (const file of files) {
+    const paths = outputPaths(file, plan);
+    const format =
+      plan.format ?? paths.format ?? (file.kind === 'subtitle' ? formatFromFileName(file.path) : undefined);
+    if (format) await checkSubtitleOutput(paths.subtitle(format), inputs);
+    else await checkOutputFolders(paths.subtitle('srt'));
+    if (plan.mux && file.kind === 'video') await checkSubtitleOutput(paths.muxed, inputs);
+  }
 }

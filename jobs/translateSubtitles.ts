@@ -11,7 +11,7 @@ import { checkEncodingName } from '../subtitles/encoding.js';
 import { iso6392Codes, toIso6392 } from '../subtitles/mediaLanguages.js';
 import { formatSummary, planRun, runSubtitleJobs, type SubtitleRunSummary } from './runSubtitleJobs.js';
 import type { SubtitleJobOptions } from './translateSubtitleFile.js';
-import { outIsFile } from './subtitleInputs.js';
+import { checkPlannedOutputs, outIsFile } from './subtitleInputs.js';
 import { createJobsReporter } from './jobsReporter.js';
 
 /** Settings of a subtitle translation run: `subflow translate`'s flags, the service's and the queue's job options. */
@@ -128,6 +128,13 @@ export async function translateSubtitles(
       },
     );
   }
+  await checkPlannedOutputs(files, {
+    targetLanguage: options.targetLanguage,
+    out: flags.out,
+    fileCount: files.length + unusable.length,
+    format: options.format,
+    mux: options.mux,
+  });
   const translationModel = await loadModel(modelDir, { backend: flags.backend as BackendName });
   const pair = translationModel.languages;
   const named = pair ? ` (${pair.source} → ${pair.target})` : '';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Observable, type OperatorFunction } from 'rxjs';
+import { SubflowError } from '../errors.js';
 import { normalizeText } from '../text/normalize.js';
 import type { SentencePair } from '../types.js';
 
@@ -26,7 +27,9 @@ export interface CleanStats {
 
 /**
  * Normalises pairs (Unicode NFC, one space between words, no control characters) and drops empty,
- * over-long, badly length-matched and duplicate pairs.
+ * over-long, badly length-matched and duplicate pairs. Dropping every pair of a non-empty input is an
+ * error (`CORPUS_EMPTY`) that says which filters removed them, rather than an empty stream that fails
+ * later somewhere less clear.
  *
  * @example
  * readParallel({ tsv: 'all.tsv' }).pipe(cleanPairs({ maxLength: 100, lengthRatio: 2.5, dedupe: true }))
@@ -41,8 +44,10 @@ export function cleanPairs(options: CleanOptions = {}): OperatorFunction<Sentenc
       const stats: CleanStats = { kept: 0, dropped: { empty: 0, tooLong: 0, lengthRatio: 0, duplicate: 0 } };
       // A Set iterates in insertion order, so deleting its first entry forgets the oldest pair.
       let seen = new Set<bigint>();
+      let firstFile: string | undefined;
       const subscription = source.subscribe({
         next(pair) {
+          firstFile ??= pair.origin.file;
           const src = normalizeText(pair.src);
           const tgt = normalizeText(pair.tgt);
           if (src === '' || tgt === '') return void stats.dropped.empty++;
@@ -65,7 +70,9 @@ export function cleanPairs(options: CleanOptions = {}): OperatorFunction<Sentenc
         error: (error) => subscriber.error(error),
         complete() {
           options.onStats?.(stats);
-          subscriber.complete();
+          if (stats.kept === 0 && firstFile !== undefined) {
+            subscriber.error(nothingKept(stats, firstFile, { maxLength, lengthRatio }));
+          } else subscriber.complete();
         },
       });
       return () => {
@@ -73,6 +80,40 @@ export function cleanPairs(options: CleanOptions = {}): OperatorFunction<Sentenc
         seen = new Set();
       };
     });
+}
+
+/** `clean kept 0 of N pairs of FILE: …` with each filter's count, largest first, and what to change. */
+function nothingKept(
+  stats: CleanStats,
+  file: string,
+  limits: { maxLength: number; lengthRatio: number },
+): SubflowError {
+  const total = Object.values(stats.dropped).reduce((sum, n) => sum + n, 0);
+  const reasons: Record<keyof CleanStats['dropped'], { says: string; hint: string }> = {
+    tooLong: {
+      says: `longer than maxLength ${limits.maxLength} words`,
+      hint: 'raise maxLength (0 turns the limit off), or check that the corpus holds one sentence per line',
+    },
+    lengthRatio: {
+      says: `with a word-count ratio above lengthRatio ${limits.lengthRatio}`,
+      hint: 'raise lengthRatio (0 turns the check off), or check that source and target lines are aligned',
+    },
+    empty: {
+      says: 'empty on one side',
+      hint: 'check that both sides have text on the same lines (a TSV line is "source<TAB>target")',
+    },
+    duplicate: { says: 'duplicates', hint: 'set dedupe: false to keep duplicate pairs' },
+  };
+  const dropped = (Object.keys(reasons) as (keyof CleanStats['dropped'])[])
+    .filter((why) => stats.dropped[why] > 0)
+    .sort((a, b) => stats.dropped[b] - stats.dropped[a]);
+  return new SubflowError(
+    'CORPUS_EMPTY',
+    `clean kept 0 of ${total} pair${total === 1 ? '' : 's'} of ${file}: ${dropped
+      .map((why) => `${stats.dropped[why]} ${reasons[why].says}`)
+      .join(', ')}`,
+    { file, hint: reasons[dropped[0]].hint },
+  );
 }
 
 function countWords(text: string): number {

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isSubflowError } from '../errors.js';
+import { interruptExitCode } from './interrupt.js';
 import { registerCommands } from './registerCommands.js';
 import { packageVersion } from '../packageInfo.js';
 
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(
           `${error.stack}\n${error.cause ? `cause: ${String((error.cause as Error).stack ?? error.cause)}\n` : ''}`,
         );
-      return error.code === 'INTERRUPTED' ? 130 : 1;
+      return error.code === 'INTERRUPTED' ? interruptExitCode(error) : 1;
     }
     process.stderr.write(`subflow: internal error: ${(error as Error)?.message ?? String(error)}\n`);
     process.stderr.write(

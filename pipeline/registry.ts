@@ -14,7 +14,20 @@ export interface StageDefinition<Schema extends z.ZodType = z.ZodType> {
   needs: readonly (keyof PipelineContext)[];
   /** Context keys this stage sets for the stages after it. */
   provides: readonly (keyof PipelineContext)[];
+  /**
+   * Files and folders named in the options that must exist before the run starts, so a wrong path
+   * fails before any stage runs and names its config key. Relative paths are resolved against the config.
+   */
+  inputs?(options: z.output<Schema>): StageInput[];
   run(context: PipelineContext, options: z.output<Schema>): Promise<void>;
+}
+
+/** A path a stage reads, as written in the config. */
+export interface StageInput {
+  /** Key path inside the stage's options, e.g. `['train', 'source']`. */
+  key: readonly (string | number)[];
+  path: string;
+  kind: 'file' | 'folder';
 }
 
 const stages = new Map<string, StageDefinition>();

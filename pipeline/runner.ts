@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { SubflowError } from '../errors.js';
 import type { PipelineConfig } from './config.js';
+import { checkConfigPaths } from './configPaths.js';
 import type { PipelineContext } from './context.js';
 
 export interface RunOptions {
@@ -21,6 +22,7 @@ export async function runPipeline(
   options: RunOptions = {},
 ): Promise<Record<string, unknown>> {
   checkStageOrder(config);
+  await checkConfigPaths(config);
   await mkdir(config.workDir, { recursive: true });
   const context: PipelineContext = {
     configDir: config.dir,

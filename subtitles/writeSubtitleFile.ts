@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SubflowError } from '../errors.js';
+import { checkOutputLocation, inputAt } from '../outputPath.js';
 import type { SubtitleDocument, SubtitleFormat } from './cue.js';
 import { encodeSubtitleText } from './encoding.js';
 import { formatFromFileName, writeSubtitles } from './formats.js';
@@ -16,20 +17,6 @@ export interface WriteSubtitleFileOptions {
   inputs?: readonly string[];
   /** Stops the write; the temporary file is removed and nothing appears under `path`. */
   signal?: AbortSignal;
-}
-
-// The same file even through symlinks or "./" spellings; a path that does not exist yet is resolved via its folder.
-async function canonicalPath(path: string): Promise<string> {
-  const absolute = resolve(path);
-  try {
-    return await realpath(absolute);
-  } catch {
-    try {
-      return join(await realpath(dirname(absolute)), basename(absolute));
-    } catch {
-      return absolute;
-    }
-  }
 }
 
 // Cleanup must not hide the error that made it necessary (rm fails with ENOTDIR when the folder is a file).
@@ -47,6 +34,22 @@ function notWritable(path: string, cause: unknown): SubflowError {
 }
 
 /**
+ * Fails when `path` is one of `inputs` (after symlinks) or can never be written (it is a folder, or a
+ * file stands where one of its folders must be). Run before translating, so the mistake shows at once.
+ * @throws SubflowError OUTPUT_IS_INPUT, OUTPUT_NOT_WRITABLE
+ */
+export async function checkSubtitleOutput(path: string, inputs: readonly string[] = []): Promise<void> {
+  const input = await inputAt(path, inputs);
+  if (input !== undefined) {
+    throw new SubflowError('OUTPUT_IS_INPUT', `refusing to write ${path} over the input ${input}`, {
+      file: path,
+      hint: 'choose another output path (--out); inputs are never modified',
+    });
+  }
+  await checkOutputLocation(path);
+}
+
+/**
  * Writes a subtitle document as UTF-8: to a temporary file in the target folder, flushed to disk, then
  * renamed over `path`, so an interrupted run never leaves a half-written file under the final name.
  * Creates the folder if needed. Returns the absolute path written.
@@ -56,16 +59,8 @@ export async function writeSubtitleFile(
   document: SubtitleDocument,
   options: WriteSubtitleFileOptions = {},
 ): Promise<string> {
+  await checkSubtitleOutput(path, options.inputs);
   const target = resolve(path);
-  const canonicalTarget = await canonicalPath(target);
-  for (const input of options.inputs ?? []) {
-    if ((await canonicalPath(input)) === canonicalTarget) {
-      throw new SubflowError('OUTPUT_IS_INPUT', `refusing to write ${path} over the input ${input}`, {
-        file: path,
-        hint: 'choose another output path (--out); inputs are never modified',
-      });
-    }
-  }
   const format = options.format ?? formatFromFileName(target) ?? document.format;
   const bytes = encodeSubtitleText(writeSubtitles(document, { format }), { bom: options.bom });
   const folder = dirname(target);

@@ -260,6 +260,18 @@ function interrupted(): SubflowError {
   return new SubflowError('INTERRUPTED', 'tokenizer training was aborted; no model was written');
 }
 
+// The most pieces spm_train could make, kept with the error that reports it (see supportedVocabSize).
+const vocabLimits = new WeakMap<object, number>();
+
+/**
+ * The largest vocabSize the training text supports, when `error` is trainSentencePiece's "vocabSize
+ * too large" failure; undefined for any other error. Lets a caller training several models (source and
+ * target) give the limit that fits them all.
+ */
+export function supportedVocabSize(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null ? vocabLimits.get(error) : undefined;
+}
+
 /** Turns spm_train's last stderr lines into an error a user can act on. */
 function spmFailure(
   executable: string,
@@ -272,7 +284,7 @@ function spmFailure(
     stderr,
   );
   if (tooHigh) {
-    return new SubflowError(
+    const error = new SubflowError(
       'TOOL_FAILED',
       `vocabSize ${tooHigh[1]} is too large for this training text: it only supports up to ${tooHigh[2]} pieces`,
       {
@@ -280,6 +292,8 @@ function spmFailure(
         hint: `set vocabSize to ${tooHigh[2]} or less, or train on more text`,
       },
     );
+    vocabLimits.set(error, Number(tooHigh[2]));
+    return error;
   }
   const how = killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`;
   return new SubflowError('TOOL_FAILED', `${executable} ${how}:\n${stderr}`, {

@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SubflowError } from '../errors.js';
+import { checkOutputLocation, inputAt } from '../outputPath.js';
 
 /** A text file being written line by line; it appears under its name only on `commit`. */
 export interface TextOutput {
@@ -14,18 +15,28 @@ export interface TextOutput {
 }
 
 /**
- * Opens `path` for writing through a temporary file in the same folder, so an interrupted run never
- * leaves a half-written file under the final name. Refuses to overwrite one of `inputs`.
+ * Fails when `path` is one of `inputs` or can never be written (a file where a folder must be); commands
+ * call it before loading a model, so the mistake shows before the work.
  * @throws SubflowError OUTPUT_IS_INPUT, OUTPUT_NOT_WRITABLE
  */
-export async function openTextOutput(path: string, inputs: readonly string[] = []): Promise<TextOutput> {
-  const target = resolve(path);
-  if (inputs.some((input) => resolve(input) === target)) {
+export async function checkTextOutput(path: string, inputs: readonly string[] = []): Promise<void> {
+  if ((await inputAt(path, inputs)) !== undefined) {
     throw new SubflowError('OUTPUT_IS_INPUT', `${path} is also an input; refusing to overwrite it`, {
       file: path,
       hint: 'write the output to another file',
     });
   }
+  await checkOutputLocation(path);
+}
+
+/**
+ * Opens `path` for writing through a temporary file in the same folder, so an interrupted run never
+ * leaves a half-written file under the final name. Refuses to overwrite one of `inputs`.
+ * @throws SubflowError OUTPUT_IS_INPUT, OUTPUT_NOT_WRITABLE
+ */
+export async function openTextOutput(path: string, inputs: readonly string[] = []): Promise<TextOutput> {
+  await checkTextOutput(path, inputs);
+  const target = resolve(path);
   const temp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
   let stream: WriteStream;
   try {

@@ -3,10 +3,10 @@ import { Option } from 'commander';
 import type { BackendName } from '../../model/backend.js';
 import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
 import { loadModel } from '../../model/translationModel.js';
-import { readLines } from '../../text/lines.js';
+import { readLines, type InvalidUtf8Warning } from '../../text/lines.js';
 import { withInterrupt } from '../interrupt.js';
 import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
-import { openTextOutput } from '../../text/textOutput.js';
+import { checkTextOutput, openTextOutput } from '../../text/textOutput.js';
 
 interface EvalFlags extends DecodingFlags {
   model?: string;
@@ -18,7 +18,9 @@ interface EvalFlags extends DecodingFlags {
 
 async function readAll(file: string): Promise<string[]> {
   const lines: string[] = [];
-  for await (const line of readLines(file)) lines.push(line.text);
+  const onInvalidUtf8 = (w: InvalidUtf8Warning) =>
+    process.stderr.write(`eval: ${w.file}:${w.line}: ${w.message}\n`);
+  for await (const line of readLines(file, { onInvalidUtf8 })) lines.push(line.text);
   return lines;
 }
 
@@ -35,6 +37,7 @@ export function registerEvalCommand(program: Command): void {
   decodingOptions(command)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
     .action(async (flags: EvalFlags) => {
+      if (flags.out) await checkTextOutput(flags.out, [flags.src, flags.ref]);
       const [sources, references] = await Promise.all([readAll(flags.src), readAll(flags.ref)]);
       const translationModel = await loadModel(flags.model, {
         backend: flags.backend as BackendName,

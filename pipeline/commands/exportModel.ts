@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SubflowError } from '../../errors.js';
 import { assignWeights, loadCheckpoint, saveCheckpoint } from '../../model/checkpoint.js';
@@ -6,6 +6,7 @@ import { resolveModelConfig, type ModelConfig } from '../../model/config.js';
 import { Seq2Seq } from '../../model/seq2seq.js';
 import { resolveBackend } from '../../model/backend.js';
 import { toIso6391 } from '../../subtitles/mediaLanguages.js';
+import { checkOutputFolders } from '../../outputPath.js';
 
 interface ExportFlags {
   dtype: 'float32' | 'float16';
@@ -56,6 +57,7 @@ export function registerExportModelCommand(program: Command): void {
           hint: 'choose another output folder',
         });
       }
+      await checkOutputFolders(join(to, 'model.json'));
       await resolveBackend('cpu');
       const checkpoint = loadCheckpoint(from);
       if (!checkpoint.tokenizerPaths) {

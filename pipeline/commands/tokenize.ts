@@ -1,6 +1,5 @@
-import { createInterface } from 'node:readline';
-import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
+import { readLines } from '../../text/lines.js';
 import { Tokenizer } from '../../text/tokenizer.js';
 import { SubflowError } from '../../errors.js';
 
@@ -25,20 +24,11 @@ export function registerTokenizeCommand(program: Command): void {
       const tokenizer = await Tokenizer.load(options.model);
       const inputs = files.length ? files : ['-'];
       for (const file of inputs) {
-        const stream = file === '-' ? process.stdin : createReadStream(file, 'utf8');
-        stream.on('error', () => undefined);
-        let number = 0;
-        try {
-          for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-            number += 1;
-            process.stdout.write(`${transform(tokenizer, line, options, file, number)}\n`);
-          }
-        } catch (cause) {
-          if (cause instanceof SubflowError) throw cause;
-          throw new SubflowError('FILE_UNREADABLE', `cannot read ${file}: ${(cause as Error).message}`, {
-            file,
-            cause,
-          });
+        const lines = readLines(file === '-' ? process.stdin : file, {
+          onInvalidUtf8: (w) => process.stderr.write(`tokenize: ${w.file}:${w.line}: ${w.message}\n`),
+        });
+        for await (const line of lines) {
+          process.stdout.write(`${transform(tokenizer, line.text, options, file, line.number)}\n`);
         }
       }
     });

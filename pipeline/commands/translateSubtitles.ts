@@ -8,7 +8,7 @@ import { backendChoices, integer, MAX_SOURCE_LENGTH_HELP, nonNegative } from './
 /**
  * `subflow translate [--model DIR] INPUT…`: translates the subtitle track of videos, subtitle files
  * and folders of them into `NAME.<to>.srt` files (and muxed copies with `--mux`). Exit code 1 when
- * any file failed, 130 when interrupted.
+ * any file failed, 130 when interrupted by Ctrl-C (SIGINT), 143 by SIGTERM.
  */
 export function registerTranslateSubtitlesCommand(program: Command): void {
   program
@@ -62,21 +62,23 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
     .option('-q, --quiet', 'no progress bar, only log lines')
     .action(async (inputs: string[], flags: TranslateSubtitlesOptions) => {
       const log = (line: string) => void process.stderr.write(`${line}\n`);
-      const summary = await withInterrupt((signal) =>
-        translateSubtitles(inputs, flags, {
+      // The INTERRUPTED error is thrown inside withInterrupt, which records the signal for the exit code.
+      const summary = await withInterrupt(async (signal) => {
+        const run = await translateSubtitles(inputs, flags, {
           log,
           interactive: !flags.quiet && Boolean(process.stderr.isTTY),
           signal,
-        }),
-      );
-      for (const result of summary.translated) {
-        for (const output of result.outputs) process.stdout.write(`${output}\n`);
-      }
-      if (summary.interrupted) {
-        throw new SubflowError('INTERRUPTED', 'translate was stopped', {
-          hint: 'files listed above as translated are complete; rerun with --skip-existing for the rest',
         });
-      }
+        for (const result of run.translated) {
+          for (const output of result.outputs) process.stdout.write(`${output}\n`);
+        }
+        if (run.interrupted) {
+          throw new SubflowError('INTERRUPTED', 'translate was stopped', {
+            hint: 'files listed above as translated are complete; rerun with --skip-existing for the rest',
+          });
+        }
+        return run;
+      });
       if (summary.failed.length > 0) process.exitCode = 1;
     });
 }

@@ -1,15 +1,22 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
-import { concatMap, defaultIfEmpty, from, fromEvent, lastValueFrom, takeUntil, type Observable } from 'rxjs';
+import {
+  concatMap,
+  defaultIfEmpty,
+  from,
+  fromEvent,
+  lastValueFrom,
+  map,
+  takeUntil,
+  type Observable,
+} from 'rxjs';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../model/translationModel.js';
 import { translate } from '../../operators/translate.js';
-import { assertReadableFile } from '../../text/lines.js';
+import { assertReadableFile, readLines } from '../../text/lines.js';
 import type { Translation } from '../../types.js';
 import { withInterrupt } from '../interrupt.js';
-import { openTextOutput, type TextOutput } from '../../text/textOutput.js';
+import { checkTextOutput, openTextOutput, type TextOutput } from '../../text/textOutput.js';
 import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
 
 interface TranslateTextFlags extends DecodingFlags {
@@ -37,6 +44,7 @@ export function registerTranslateTextCommand(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
     .action(async (flags: TranslateTextFlags) => {
       if (flags.input) await assertReadableFile(flags.input);
+      if (flags.output) await checkTextOutput(flags.output, flags.input ? [flags.input] : []);
       const translationModel = await loadModel(flags.model, {
         backend: flags.backend as BackendName,
       });
@@ -74,8 +82,10 @@ async function translateLines(
   signal: AbortSignal,
   pipeline: (lines: Observable<string>) => Observable<Translation>,
 ): Promise<number> {
-  const stream = input ? createReadStream(input, 'utf8') : process.stdin;
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const lines = readLines(input ?? process.stdin, {
+    signal,
+    onInvalidUtf8: (w) => process.stderr.write(`translate-text: ${w.file}:${w.line}: ${w.message}\n`),
+  });
   let index = 0;
   const write = async (text: string) => {
     if (output) await output.write(text);
@@ -83,7 +93,7 @@ async function translateLines(
   };
   try {
     await lastValueFrom(
-      pipeline(from(lines)).pipe(
+      pipeline(from(lines).pipe(map((line) => line.text))).pipe(
         takeUntil(fromEvent(signal, 'abort')),
         concatMap(async (translation: Translation) => {
           for (const line of formatTranslation(translation, index)) await write(line);
@@ -93,8 +103,9 @@ async function translateLines(
       ),
     );
   } finally {
-    lines.close();
-    if (input) stream.destroy();
+    // A read still waiting on stdin would keep the process alive after an interrupt; a file is
+    // closed by the signal or at its end.
+    if (!input) process.stdin.destroy();
   }
   if (signal.aborted) {
     throw new SubflowError('INTERRUPTED', `translate-text stopped after ${index} lines`, {

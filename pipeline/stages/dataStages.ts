@@ -21,6 +21,14 @@ registerStage({
   options: z.strictObject({ train: corpusFiles, dev: corpusFiles.optional(), test: corpusFiles.optional() }),
   needs: [],
   provides: ['pairs'],
+  inputs: (options) =>
+    (['train', 'dev', 'test'] as const).flatMap((split) =>
+      Object.entries(options[split] ?? {}).map(([side, path]: [string, string]) => ({
+        key: [split, side],
+        path,
+        kind: 'file' as const,
+      })),
+    ),
   async run(context, options) {
     const gate = new FlowGate();
     context.trainGate = gate;

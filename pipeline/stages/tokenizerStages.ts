@@ -52,6 +52,8 @@ registerStage({
   options: z.strictObject({ source: z.string().min(1), target: z.string().min(1) }),
   needs: [],
   provides: ['tokenizers'],
+  inputs: (options) =>
+    (['source', 'target'] as const).map((side) => ({ key: [side], path: options[side], kind: 'file' })),
   async run(context, options) {
     const [source, target] = await Promise.all(
       [options.source, options.target].map((file) => Tokenizer.load(resolve(context.configDir, file))),

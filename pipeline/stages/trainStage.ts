@@ -188,6 +188,7 @@ registerStage({
   options: z.strictObject({ path: z.string().min(1) }),
   needs: [],
   provides: ['modelDir'],
+  inputs: (options) => [{ key: ['path'], path: options.path, kind: 'folder' }],
   async run(context, options) {
     context.modelDir = resolve(context.configDir, options.path);
   },

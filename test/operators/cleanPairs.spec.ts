@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { cleanPairs, type CleanStats } from '../../operators/cleanPairs.js';
 import type { SentencePair } from '../../types.js';
+import { rejection } from '../helpers/rejection.js';
 
 const pair = (src: string, tgt: string, line = 1): SentencePair => ({
   src,
@@ -38,5 +39,33 @@ describe('cleanPairs', () => {
     expect(windowed.map((p) => p.src)).to.deep.equal(['a', 'b', 'c', 'a']);
     const unbounded = await lastValueFrom(from(input).pipe(cleanPairs({ dedupeWindow: 3 }), toArray()));
     expect(unbounded.map((p) => p.src)).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  it('fails when it drops every pair, saying how many and which filter removed them', async () => {
+    const input = [
+      pair('', 'hello', 1),
+      pair('uno dos tres cuatro', 'one two three four', 2),
+      pair('uno dos tres cuatro cinco seis', 'one', 3),
+      pair('a b c d e f g h', 'a b c d e f g h', 4),
+    ];
+    const error = await rejection(
+      lastValueFrom(from(input).pipe(cleanPairs({ maxLength: 3, lengthRatio: 2.5 }), toArray())),
+    );
+    expect(error.code).to.equal('CORPUS_EMPTY');
+    expect(error.message).to.equal(
+      'clean kept 0 of 4 pairs of c.tsv: 3 longer than maxLength 3 words, 1 empty on one side',
+    );
+    expect(error.hint).to.match(/raise maxLength/);
+    const ratio = await rejection(
+      lastValueFrom(from([pair('uno dos tres', 'one')]).pipe(cleanPairs({ lengthRatio: 2 }), toArray())),
+    );
+    expect(ratio.message).to.equal(
+      'clean kept 0 of 1 pair of c.tsv: 1 with a word-count ratio above lengthRatio 2',
+    );
+    expect(ratio.hint).to.match(/raise lengthRatio/);
+  });
+
+  it('lets an empty input through: there was nothing to drop', async () => {
+    expect(await lastValueFrom(from([] as SentencePair[]).pipe(cleanPairs(), toArray()))).to.deep.equal([]);
   });
 });

@@ -1,10 +1,13 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../model/translationModel.js';
 import { runCli } from '../helpers/runCli.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { tinyCheckpoint } from '../operators/tinyCheckpoint.js';
+
+const bundled = fileURLToPath(new URL('../../models/bible-es-en', import.meta.url));
 
 const languagesOf = (dir: string): unknown =>
   (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { languages?: unknown }).languages;
@@ -47,5 +50,17 @@ describe('subflow export-model', function () {
     const half = await runCli(['export-model', model, join(dir(), 'half'), '--source-lang', 'es']);
     expect(half.code).to.equal(1);
     expect(half.stderr).to.match(/--source-lang and --target-lang go together/);
+  });
+
+  it('says when a file stands where the output folder must be, before reading the checkpoint', async () => {
+    const afile = join(dir(), 'afile');
+    writeFileSync(afile, 'x');
+    for (const to of [join(afile, 'model'), afile]) {
+      const result = await runCli(['export-model', bundled, to]);
+      expect(result.code, result.stderr).to.equal(1);
+      expect(result.stderr).to.include(`${afile} is a file, not a folder`);
+      expect(result.stderr).to.not.include('internal error');
+    }
+    expect(readFileSync(afile, 'utf8')).to.equal('x');
   });
 });

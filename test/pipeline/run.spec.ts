@@ -92,4 +92,65 @@ stages:
     expect(result.stderr).to.include('stages[0].read.extra: unknown key');
     expect(result.stderr).to.not.include('    at ');
   });
+
+  it('stops at clean when it keeps 0 pairs, saying why, before spm_train runs', async () => {
+    const config = join(dir(), 'clean0.yaml');
+    writeFileSync(
+      config,
+      `workDir: clean0
+backend: wasm
+stages:
+  - read: { train: { source: ${toy}train.es, target: ${toy}train.en } }
+  - clean: { maxLength: 1 }
+  - trainTokenizer: { vocabSize: 300 }
+`,
+    );
+    const result = await runCli(['run', '-q', config]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(
+      /clean kept 0 of \d+ pairs of .*train\.es: \d+ longer than maxLength 1 words/,
+    );
+    expect(result.stderr).to.match(/hint: raise maxLength/);
+    expect(result.stderr).to.not.match(/spm_train|trainer_interface/);
+  });
+
+  it('checks every input path of the config, naming its key, before any stage runs', async () => {
+    const config = join(dir(), 'missing.yaml');
+    writeFileSync(
+      config,
+      `workDir: missing
+backend: wasm
+stages:
+  - read:
+      train: { source: ${toy}train.es, target: ${toy}train.en }
+      dev: { source: ${toy}dev.es, target: nowhere/dev.en }
+  - clean: {}
+  - trainTokenizer: { vocabSize: 300 }
+`,
+    );
+    const result = await runCli(['run', '-q', config]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.include(
+      `subflow: ${config}: stages[0].read.dev.target: nowhere/dev.en does not exist (looked for ${join(dir(), 'nowhere', 'dev.en')})`,
+    );
+    expect(result.stderr).to.not.include('trainTokenizer');
+    expect(existsSync(join(dir(), 'missing'))).to.equal(false); // the workDir was not even created
+
+    writeFileSync(join(dir(), 'afile'), 'x');
+    writeFileSync(
+      config,
+      `workDir: afile/run
+stages:
+  - loadTokenizer: { source: ${toy}, target: ${toy}none.model }
+`,
+    );
+    const three = await runCli(['run', '-q', config]);
+    expect(three.code).to.equal(1);
+    expect(three.stderr).to.include(`${config}: 3 paths cannot be used`);
+    expect(three.stderr).to.include(
+      `workDir: ${join(dir(), 'afile', 'run')} cannot be created: ${join(dir(), 'afile')} is a file, not a folder`,
+    );
+    expect(three.stderr).to.include(`stages[0].loadTokenizer.source: ${toy} is a folder, not a file`);
+    expect(three.stderr).to.include(`stages[0].loadTokenizer.target: ${toy}none.model does not exist`);
+  });
 });

@@ -236,6 +236,28 @@ describe('subflow translate', function () {
     expect(readdirSync(work)).to.deep.equal(['a.srt']);
   });
 
+  it('checks --out before loading the model: an input, or a file where a folder must be', async () => {
+    const work = folder();
+    const input = join(work, 'a.srt');
+    writeFileSync(input, SPANISH_SRT);
+    const afile = join(work, 'afile');
+    writeFileSync(afile, 'x');
+    const nowhere = join(work, 'no-model-here');
+    const overwrite = await runCli(['translate', '-q', '--model', nowhere, input, '--out', input]);
+    expect(overwrite.code).to.equal(1);
+    expect(overwrite.stderr).to.match(/refusing to write .*a\.srt over the input/);
+    expect(overwrite.stderr).to.not.include('no-model-here');
+    for (const out of [join(afile, 'out.srt'), join(afile, 'deeper', 'out.srt'), afile]) {
+      const result = await runCli(['translate', '-q', '--model', nowhere, input, '--out', out]);
+      expect(result.code, out).to.equal(1);
+      expect(result.stderr, out).to.include(`${afile} is a file, not a folder`);
+      expect(result.stderr, out).to.not.include('EEXIST').and.not.include('ENOTDIR');
+      expect(result.stderr, out).to.not.include('no-model-here');
+    }
+    expect(readdirSync(work).sort()).to.deep.equal(['a.srt', 'afile']);
+    expect(readFileSync(afile, 'utf8')).to.equal('x');
+  });
+
   it('says clearly when the output folder is read-only', async function () {
     const work = folder();
     const input = join(work, 'a.srt');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadModel } from '../../model/translationModel.js';
@@ -213,6 +213,110 @@ describe('pipeline: translate-text, eval and the evaluate stage', function () {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).to.equal(0);
     expect(answers).to.deep.equal([reverseTranslation('uno dos'), reverseTranslation('tres')]);
+  });
+
+  it('translate-text reads lines as eval does: a lone CR stays in its line, bad UTF-8 is said', async () => {
+    const input = join(temp(), 'cr.es');
+    const output = join(temp(), 'cr.en');
+    const bad = Buffer.from([0x75, 0x6e, 0x6f, 0xe9, 0x0a]); // "uno" + a cp1252 é
+    writeFileSync(input, Buffer.concat([Buffer.from('uno\rdos\r\n'), bad, Buffer.from('tres\n')]));
+    const result = await runCli([
+      'translate-text',
+      '-m',
+      modelDir,
+      '-i',
+      input,
+      '-o',
+      output,
+      '--beam',
+      '1',
+      '--backend',
+      'wasm',
+    ]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(readFileSync(output, 'utf8').split('\n')).to.have.length(4); // 3 lines and the final newline
+    expect(result.stderr).to.include(
+      `translate-text: ${input}:2: not valid UTF-8; the bad bytes were replaced by U+FFFD`,
+    );
+    expect(result.stderr).to.include('3 lines translated');
+  });
+
+  it('translate-text takes any readable path: /dev/null and a FIFO', async function () {
+    const empty = await runCli([
+      'translate-text',
+      '-m',
+      modelDir,
+      '-i',
+      '/dev/null',
+      '--beam',
+      '1',
+      '--backend',
+      'wasm',
+    ]);
+    expect(empty.code, empty.stderr).to.equal(0);
+    expect(empty.stdout).to.equal('');
+    expect(empty.stderr).to.include('0 lines translated');
+    const fifo = join(temp(), 'fifo');
+    try {
+      execFileSync('mkfifo', [fifo]);
+    } catch {
+      this.skip();
+    }
+    createWriteStream(fifo).end('uno dos\ntres\n');
+    const piped = await runCli([
+      'translate-text',
+      '-m',
+      modelDir,
+      '-i',
+      fifo,
+      '--beam',
+      '1',
+      '--backend',
+      'wasm',
+    ]);
+    expect(piped.code, piped.stderr).to.equal(0);
+    expect(piped.stdout).to.equal(`${reverseTranslation('uno dos')}\n${reverseTranslation('tres')}\n`);
+  });
+
+  it('translate-text and eval refuse an output that is an input before loading the model', async () => {
+    const input = join(temp(), 'same.es');
+    writeFileSync(input, 'uno\n');
+    const nowhere = join(temp(), 'no-model-here');
+    const text = await runCli(['translate-text', '-m', nowhere, '-i', input, '-o', input]);
+    expect(text.code).to.equal(1);
+    expect(text.stderr).to.match(/same\.es is also an input; refusing to overwrite it/);
+    expect(text.stderr).to.not.include('no-model-here');
+    const evaluation = await runCli(['eval', '-m', nowhere, '--src', input, '--ref', input, '--out', input]);
+    expect(evaluation.code).to.equal(1);
+    expect(evaluation.stderr).to.match(/same\.es is also an input; refusing to overwrite it/);
+    expect(evaluation.stderr).to.not.include('no-model-here');
+    expect(readFileSync(input, 'utf8')).to.equal('uno\n');
+  });
+
+  it('translate-text and eval say when a folder on the output path is a file', async () => {
+    const input = join(temp(), 'in2.es');
+    writeFileSync(input, 'uno\n');
+    const afile = join(temp(), 'afile');
+    writeFileSync(afile, 'not a folder\n');
+    const nowhere = join(temp(), 'no-model-here');
+    const text = await runCli(['translate-text', '-m', nowhere, '-i', input, '-o', join(afile, 'out.en')]);
+    expect(text.code).to.equal(1);
+    expect(text.stderr).to.include(`cannot write ${join(afile, 'out.en')}: ${afile} is a file, not a folder`);
+    expect(text.stderr).to.not.include('EEXIST').and.not.include('ENOTDIR');
+    const evaluation = await runCli([
+      'eval',
+      '-m',
+      nowhere,
+      '--src',
+      input,
+      '--ref',
+      input,
+      '--out',
+      join(afile, 'sub', 'out.en'),
+    ]);
+    expect(evaluation.code).to.equal(1);
+    expect(evaluation.stderr).to.include(`${afile} is a file, not a folder`);
+    expect(readFileSync(afile, 'utf8')).to.equal('not a folder\n');
   });
 
   it('eval prints BLEU and chrF2 with their signatures and writes the hypotheses', async () => {
