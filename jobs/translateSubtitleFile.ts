@@ -4,7 +4,7 @@ import type { UnitTranslator } from '../operators/translateCues.js';
 import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../subtitles/cue.js';
 import { extractSubtitleStream, muxSubtitleTrack, probeMedia, type MediaProbe } from '../subtitles/media.js';
 import { readSubtitleFile } from '../subtitles/readSubtitleFile.js';
-import { prepareCues } from '../subtitles/translateDocument.js';
+import { translateDocument } from '../subtitles/translateDocument.js';
 import { writeSubtitleFile } from '../subtitles/writeSubtitleFile.js';
 import type { InputFile, OutputPaths } from './subtitleInputs.js';
 
@@ -122,14 +122,13 @@ export async function translateSubtitleFile(
   const source = read.value.document;
   hooks?.onCues?.(source.cues.length);
 
-  const translation = await timed(async () => {
-    const prepared = prepareCues(source, {
+  const translation = await timed(() =>
+    translateDocument(source, (units) => context.translateUnits(units, signal), {
       maxLineLength: options.maxLineLength,
       maxLines: options.maxLines,
       onWarning: (warning) => hooks?.onWarning?.(warning),
-    });
-    return prepared.assemble(await context.translateUnits(prepared.units, signal));
-  });
+    }),
+  );
 
   const format = options.format ?? paths.format ?? source.format;
   const subtitlePath = paths.subtitle(format);
