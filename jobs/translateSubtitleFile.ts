@@ -196,6 +196,7 @@ async function muxTranslation(
     language: options.targetLanguage,
     title: options.trackTitle ?? `${options.targetLanguage} (subflow)`,
     signal: context.signal,
+    onWarning: (warning) => context.hooks?.onWarning?.(warning),
   });
   return resolve(result.output);
 }
