@@ -5,7 +5,7 @@ import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../subti
 import { extractSubtitleStream, muxSubtitleTrack, probeMedia, type MediaProbe } from '../subtitles/media.js';
 import { describeStream } from '../subtitles/mediaProbe.js';
 import { readSubtitleFile } from '../subtitles/readSubtitleFile.js';
-import { prepareCues } from '../subtitles/translateDocument.js';
+import { translateDocument } from '../subtitles/translateDocument.js';
 import { writeSubtitleFile } from '../subtitles/writeSubtitleFile.js';
 import type { InputFile, OutputPaths } from './subtitleInputs.js';
 
@@ -129,14 +129,13 @@ export async function translateSubtitleFile(
   const source = read.value.document;
   hooks?.onCues?.(source.cues.length);
 
-  const translation = await timed(async () => {
-    const prepared = prepareCues(source, {
+  const translation = await timed(() =>
+    translateDocument(source, (units) => context.translateUnits(units, signal), {
       maxLineLength: options.maxLineLength,
       maxLines: options.maxLines,
       onWarning: (warning) => hooks?.onWarning?.(warning),
-    });
-    return prepared.assemble(await context.translateUnits(prepared.units, signal));
-  });
+    }),
+  );
 
   const format = options.format ?? paths.format ?? source.format;
   const subtitlePath = paths.subtitle(format);
@@ -204,6 +203,7 @@ async function muxTranslation(
     language: options.targetLanguage,
     title: options.trackTitle ?? `${options.targetLanguage} (subflow)`,
     signal: context.signal,
+    onWarning: (warning) => context.hooks?.onWarning?.(warning),
   });
   return resolve(result.output);
 }

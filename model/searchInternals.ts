@@ -27,7 +27,7 @@ export interface DecodingModel<E = unknown, D = unknown> {
   disposeDecoderState(state: D): void;
 }
 
-/** Options of greedy and beam search; every default matches the PyTorch peer. */
+/** Options of greedy and beam search; every default but minLength matches the PyTorch peer. */
 export interface SearchOptions {
   /** Beam size K; 1 is greedy. Default 5. */
   beam?: number;
@@ -37,7 +37,11 @@ export interface SearchOptions {
   maxLengthRatio?: number;
   /** See maxLengthRatio. Default 10. */
   maxLengthConstant?: number;
-  /** EOS is not allowed before this many output tokens. Default 0. */
+  /**
+   * EOS is not allowed before this many output tokens. Default 1: a source always gets a translation
+   * (a model may rank "nothing" first for a short line such as `hola`; the peer, which never decodes
+   * subtitles, has no minimum).
+   */
   minLength?: number;
   /** Hypotheses returned per sentence, best first (at most beam). Default 1. */
   nBest?: number;
@@ -78,7 +82,7 @@ export function resolveSearchOptions(options: SearchOptions = {}): ResolvedSearc
     alpha: options.alpha ?? 0.6,
     maxLengthRatio: options.maxLengthRatio ?? 2,
     maxLengthConstant: options.maxLengthConstant ?? 10,
-    minLength: options.minLength ?? 0,
+    minLength: options.minLength ?? 1,
     nBest: options.nBest ?? 1,
     returnAttention: options.returnAttention ?? false,
     returnTokenLogProbs: options.returnTokenLogProbs ?? false,

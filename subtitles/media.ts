@@ -19,9 +19,11 @@ import { decodeSubtitleBytes } from './encoding.js';
 import { writeSubtitles } from './formats.js';
 import { parseRequiringCues } from './requireCues.js';
 import { toIso6392 } from './mediaLanguages.js';
-import { extractionPlan, muxArguments, muxPlan, outputContainer } from './mediaPlans.js';
-import { probeMedia, type MediaProbe } from './mediaProbe.js';
+import { extractionPlan, muxArguments, muxPlan, outputContainer, type Container } from './mediaPlans.js';
+import { packetSizes, probeMedia, type MediaProbe } from './mediaProbe.js';
 import { chooseSubtitleStream, type StreamChoice } from './mediaSelect.js';
+import { stripTags } from './tags.js';
+import { formatSrtTimestamp } from './timestamp.js';
 import {
   assertRunnable,
   interrupted,
@@ -192,6 +194,8 @@ export interface MuxOptions {
   setDefault?: boolean;
   /** Kills ffmpeg, removes the partial output and rejects with `INTERRUPTED` when it fires. */
   signal?: AbortSignal;
+  /** Told of cues left out (no visible text) and of cue times an MP4 text track cannot keep (overlaps). */
+  onWarning?: (warning: SubtitleWarning) => void;
 }
 
 /** What {@link muxSubtitleTrack} wrote. */
@@ -201,6 +205,8 @@ export interface MuxResult {
   streamIndex: number;
   /** Codec of the new track: `subrip`, `ass`, `webvtt` or `mov_text`. */
   codec: string;
+  /** Cues in the new track, counted by ffprobe: every cue of the document that has visible text. */
+  cues: number;
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {
@@ -214,10 +220,13 @@ async function sameFile(a: string, b: string): Promise<boolean> {
  * plus `doc` as a new subtitle track with an ISO 639-2 `language` tag and `title`, in the codec the
  * container takes (MKV: srt, or ass for an ASS document; MP4/MOV: mov_text; WebM: webvtt). The output
  * container follows `output`'s extension. Written to a temp file beside `output`, then renamed.
+ * Every cue with visible text becomes one cue of the new track, which ffprobe counts before the
+ * rename; cues without text are left out with a warning (see `cuesToMux`).
  *
  * Throws `OUTPUT_IS_INPUT`, `OUTPUT_NOT_WRITABLE`, `BAD_ARGUMENT` (unknown container or language,
  * or another container family than the input's), `MEDIA_INVALID` (unreadable input), `TOOL_FAILED`
- * (ffmpeg refused the mux; its stderr quoted), `TOOL_MISSING`, `FILE_NOT_FOUND` or `INTERRUPTED`.
+ * (ffmpeg refused the mux, its stderr quoted; or the new track has fewer cues than it was given:
+ * no output is left then), `TOOL_MISSING`, `FILE_NOT_FOUND` or `INTERRUPTED`.
  *
  * @example
  * await muxSubtitleTrack('movie.mkv', englishDoc, 'movie.en.mkv', { language: 'eng', title: 'English (subflow)' });
@@ -253,11 +262,12 @@ export async function muxSubtitleTrack(
     options.probe?.file === input ? options.probe : await probeMedia(input, { signal: options.signal });
   const container = outputContainer(output, probe);
   const plan = muxPlan(container, doc);
+  const track = cuesToMux(doc, output, container, options.onWarning);
   const scratch = await mkdtemp(join(tmpdir(), 'subflow-mux-'));
   const subtitleFile = join(scratch, `track.${plan.format}`);
   const partial = join(outputDir, `.${basename(output)}.${randomBytes(4).toString('hex')}.partial`);
   try {
-    await writeFile(subtitleFile, writeSubtitles(doc, { format: plan.format }), 'utf8');
+    await writeFile(subtitleFile, writeSubtitles(track, { format: plan.format }), 'utf8');
     const args = muxArguments(probe, container, plan, {
       language,
       title: options.title,
@@ -283,6 +293,21 @@ export async function muxSubtitleTrack(
         hint: 'run again with --debug and report the ffmpeg version',
       });
     }
+    // ffmpeg drops some cues without a word of warning (an empty one, and in WebVTT those after it):
+    // count what it wrote rather than trust it.
+    const sizes = await packetSizes(partial, added.index, { signal: options.signal });
+    // mov_text fills the time between cues with empty samples (2 bytes: a zero text length).
+    const cuesWritten = sizes.filter((size) => size > (added.codec === 'mov_text' ? 2 : 0)).length;
+    if (cuesWritten !== track.cues.length) {
+      throw new SubflowError(
+        'TOOL_FAILED',
+        `ffmpeg wrote ${cuesWritten} of the ${track.cues.length} cues into the new ${added.codec} track of ${output}, so no muxed copy was kept`,
+        {
+          file: output,
+          hint: 'the subtitle file holds every cue; add it to the video with a player or mkvmerge, and report the ffmpeg version (--debug)',
+        },
+      );
+    }
     await rename(partial, output).catch((cause: unknown) => {
       throw new SubflowError('OUTPUT_NOT_WRITABLE', `cannot write ${output}`, {
         file: output,
@@ -290,11 +315,53 @@ export async function muxSubtitleTrack(
         hint: 'the name may be a folder or a file you may not replace; choose another output path',
       });
     });
-    return { output, streamIndex: added.index, codec: added.codec };
+    return { output, streamIndex: added.index, codec: added.codec, cues: cuesWritten };
   } finally {
     await rm(partial, { force: true });
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The cues to hand ffmpeg: those with visible text. A cue without any shows nothing, and ffmpeg
+ * drops it anyway (and its WebVTT demuxer then loses the cues after it), so it is left out with a
+ * warning. MP4/MOV text tracks show one sample at a time, so there a cue overlapping the next one
+ * ends where that one starts; the warning names the first such cue.
+ */
+function cuesToMux(
+  doc: SubtitleDocument,
+  output: string,
+  container: Container,
+  onWarning?: (warning: SubtitleWarning) => void,
+): SubtitleDocument {
+  const at = (index: number): string => `cue ${index + 1} at ${formatSrtTimestamp(doc.cues[index].start)}`;
+  const blank = doc.cues.flatMap((cue, index) => (stripTags(cue.text) === '' ? [index] : []));
+  if (blank.length > 0) {
+    const listed = blank.slice(0, 5).map(at).join(', ') + (blank.length > 5 ? ', …' : '');
+    onWarning?.({
+      message: `${output}: ${blank.length} ${blank.length === 1 ? 'cue' : 'cues'} without text ${blank.length === 1 ? 'was' : 'were'} left out of the new track (${listed})`,
+    });
+  }
+  const shown = doc.cues.flatMap((cue, index) => (stripTags(cue.text) === '' ? [] : [index]));
+  if (container === 'mp4' || container === 'mov') {
+    const order = [...shown].sort((a, b) => doc.cues[a].start - doc.cues[b].start);
+    const overlapping = order.filter(
+      (index, k) => k + 1 < order.length && doc.cues[order[k + 1]].start < doc.cues[index].end,
+    );
+    if (overlapping.length > 0) {
+      const first = overlapping[0];
+      const next = order[order.indexOf(first) + 1];
+      const more = overlapping.length > 1 ? ` (and ${overlapping.length - 1} more)` : '';
+      const cut =
+        doc.cues[next].start <= doc.cues[first].start
+          ? `cue ${first + 1} is hidden behind it there`
+          : `cue ${first + 1} ends at ${formatSrtTimestamp(doc.cues[next].start)} there`;
+      onWarning?.({
+        message: `${output}: ${at(first)} overlaps cue ${next + 1}${more}; an MP4 text track shows one cue at a time, so ${cut} (the subtitle file keeps its time)`,
+      });
+    }
+  }
+  return shown.length === doc.cues.length ? doc : { ...doc, cues: shown.map((index) => doc.cues[index]) };
 }
 
 /** `TOOL_FAILED` for a mux ffmpeg refused, quoting the end of its stderr. */

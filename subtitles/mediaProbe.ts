@@ -84,7 +84,11 @@ export async function probeMedia(file: string, options: ProbeOptions = {}): Prom
   await access(file).catch((cause: unknown) => {
     throw new SubflowError('FILE_NOT_FOUND', `${file} does not exist or cannot be read`, { file, cause });
   });
-  const json = await runFfprobe(file, options.signal);
+  const json = await runFfprobe(
+    file,
+    ['-print_format', 'json', '-show_format', '-show_streams', '-show_chapters'],
+    options.signal,
+  );
   let parsed: FfprobeOutput;
   try {
     parsed = JSON.parse(json) as FfprobeOutput;
@@ -94,20 +98,31 @@ export async function probeMedia(file: string, options: ProbeOptions = {}): Prom
   return summarise(file, parsed);
 }
 
+/**
+ * The size in bytes of every packet of one stream of a media file, in file order (ffprobe reads
+ * the whole stream). Throws like {@link probeMedia}.
+ */
+export async function packetSizes(
+  file: string,
+  streamIndex: number,
+  options: ProbeOptions = {},
+): Promise<number[]> {
+  const csv = await runFfprobe(
+    file,
+    ['-select_streams', String(streamIndex), '-show_entries', 'packet=size', '-of', 'csv=p=0'],
+    options.signal,
+  );
+  return csv
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(Number);
+}
+
 // fluent-ffmpeg's own ffprobe wrapper hides the child process (so it cannot be killed on abort)
 // and parses ffprobe's INI output; ffprobe's JSON writer is exact, so it is run directly here.
-function runFfprobe(file: string, signal?: AbortSignal): Promise<string> {
+function runFfprobe(file: string, output: readonly string[], signal?: AbortSignal): Promise<string> {
   const executable = mediaToolPaths().ffprobe;
-  const args = [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_format',
-    '-show_streams',
-    '-show_chapters',
-    file,
-  ];
+  const args = ['-v', 'error', ...output, file];
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(interrupted(`probing ${file}`, signal.reason));
     const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,6 +3,7 @@ import type { Cue, SubtitleDocument, SubtitleWarning } from './cue.js';
 import { reflowText, type ReflowOptions } from './reflow.js';
 import { SentenceSegmenter, splitTranslation, type Segment, type SegmentOptions } from './segment.js';
 import { maskTags, type MaskedText } from './tags.js';
+import { matchSourceQuotes } from './quotes.js';
 import { formatSrtTimestamp } from './timestamp.js';
 import { isNonSpeech, joinUtterances, splitUtterances, type Utterance } from './utterances.js';
 
@@ -11,17 +12,25 @@ import { isNonSpeech, joinUtterances, splitUtterances, type Utterance } from './
  * the caller translates those units however it likes, and `assemble` builds the translated document.
  *
  *   cue text ─▶ speaker turns ─▶ mask tags ─▶ sentences across cues ─▶ units
- *   translations ─▶ split back over cues ─▶ restore tags ─▶ join turns ─▶ reflow
+ *   translations ─▶ quotes the unit lacks dropped ─▶ split back over cues ─▶ restore tags ─▶ join turns ─▶ reflow
  *
  * N cues in, N cues out, every start and end time and every format field unchanged; non-speech cues
  * (and non-speech turns of a dialogue cue) are passed through untouched and never sent to the translator.
+ * No cue with words in the source comes out without words: a sentence over several cues whose
+ * translation has too few words to give each cue one is translated again cue by cue (`resplit`), and
+ * a cue whose translation still has none keeps its source text, with a warning.
  */
+
+/** True when `text` has a letter or a digit: something a reader would miss. */
+function hasWords(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(text);
+}
 
 /** Options for {@link prepareCues}. */
 export interface PrepareCuesOptions extends SegmentOptions, ReflowOptions {
   /** Merge consecutive cues into sentences before translating. Default true. */
   mergeSentences?: boolean;
-  /** Receives a warning for each translated cue that does not fit the line limits. */
+  /** Receives a warning for each translated cue that does not fit the line limits or kept its source text. */
   onWarning?: (warning: SubtitleWarning) => void;
 }
 
@@ -31,8 +40,18 @@ export interface PreparedCues {
   units: string[];
   /** The segment behind each unit (which pieces it spans), for progress reports and debugging. */
   segments: Segment[];
-  /** Builds the translated document from one translation per unit, in the same order. */
-  assemble(translations: readonly string[]): SubtitleDocument;
+  /**
+   * The cues to translate again one by one, given the units' translations: those of a sentence over
+   * several cues whose translation has too few words to give each cue one (`hola` + `Adiós.` →
+   * `Farewell.`). Usually none. Their translations go to `assemble` as `resplitTranslations`.
+   */
+  resplit(translations: readonly string[]): string[];
+  /**
+   * Builds the translated document from one translation per unit, in the same order, and the
+   * translations of `resplit(translations)` if any. A cue whose source has words but whose
+   * translation has none keeps its source text, with a warning.
+   */
+  assemble(translations: readonly string[], resplitTranslations?: readonly string[]): SubtitleDocument;
 }
 
 /** A translatable turn of a cue. */
@@ -89,22 +108,72 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
   });
   segments.push(...segmenter.flush());
 
+  /** A piece's translation has words, or is as wordless as its source (`...`) without being empty. */
+  const fits = (id: number, text: string): boolean =>
+    hasWords(text) || (text.trim() !== '' && !hasWords(pieces[id].mask.plain));
+  /** Each unit's translation without the quotes its source lacks, split over the unit's pieces. */
+  const split = (translations: readonly string[]) => {
+    if (translations.length !== segments.length) {
+      throw new SubflowError(
+        'BAD_ARGUMENT',
+        `got ${translations.length} translations for ${segments.length} units`,
+        { hint: 'return exactly one translation per unit, in order' },
+      );
+    }
+    return segments.map((segment, s) => {
+      const translation = matchSourceQuotes(segment.text, translations[s]);
+      return { translation, parts: splitTranslation(segment, translation) };
+    });
+  };
+  /** Pieces of the multi-cue units whose translation leaves one of their cues without words. */
+  const piecesToResplit = (splits: ReturnType<typeof split>): number[] =>
+    segments.flatMap((segment, s) => {
+      const { parts } = splits[s];
+      const short = parts.some((text, k) => !fits(segment.cueIndices[k], text));
+      return segment.cueIndices.length > 1 && short ? segment.cueIndices : [];
+    });
+
   return {
     units: segments.map((segment) => segment.text),
     segments,
-    assemble(translations) {
-      if (translations.length !== segments.length) {
+    resplit(translations) {
+      return piecesToResplit(split(translations)).map((id) => pieces[id].mask.plain);
+    },
+    assemble(translations, resplitTranslations = []) {
+      const splits = split(translations);
+      const resplitIds = resplitTranslations.length > 0 ? piecesToResplit(splits) : [];
+      if (resplitTranslations.length !== resplitIds.length) {
         throw new SubflowError(
           'BAD_ARGUMENT',
-          `got ${translations.length} translations for ${segments.length} units`,
-          { hint: 'return exactly one translation per unit, in order' },
+          `got ${resplitTranslations.length} translations for ${resplitIds.length} re-split units`,
+          { hint: 'translate exactly the units resplit(translations) returns, in order' },
         );
       }
+      const alone = new Map(
+        resplitIds.map((id, k) => [id, matchSourceQuotes(pieces[id].mask.plain, resplitTranslations[k])]),
+      );
       const pieceText: string[] = new Array<string>(pieces.length).fill('');
       segments.forEach((segment, s) => {
-        splitTranslation(segment, translations[s]).forEach(
-          (text, k) => (pieceText[segment.cueIndices[k]] = text),
-        );
+        const { translation, parts } = splits[s];
+        segment.cueIndices.forEach((id, k) => {
+          const own = alone.get(id);
+          const text = own ?? parts[k];
+          if (fits(id, text)) {
+            pieceText[id] = text;
+            return;
+          }
+          // A model can end a sentence before its first word, and an empty cue vanishes from a
+          // muxed track: the source text is better than nothing.
+          const { cue, mask } = pieces[id];
+          pieceText[id] = mask.plain;
+          const why =
+            own !== undefined || !hasWords(translation)
+              ? `no translation for "${mask.plain}"`
+              : `the translation of "${segment.text}" ("${translation}") has too few words for its ${segment.cueIndices.length} cues`;
+          options.onWarning?.({
+            message: `cue ${cue + 1} at ${formatSrtTimestamp(doc.cues[cue].start)}: ${why}; the source text was kept`,
+          });
+        });
       });
       const cues = doc.cues.map((cue, c): Cue => {
         const plan = plans[c];
@@ -126,12 +195,17 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
   };
 }
 
-/** Translates a whole document with a batch translate function (units in, same number of strings out). */
+/**
+ * Translates a whole document with a batch translate function (units in, same number of strings
+ * out): the units, then, if a sentence's translation cannot cover its cues, those cues one by one.
+ */
 export async function translateDocument(
   doc: SubtitleDocument,
   translateUnits: (units: string[]) => Promise<string[]>,
   options: PrepareCuesOptions = {},
 ): Promise<SubtitleDocument> {
   const prepared = prepareCues(doc, options);
-  return prepared.assemble(await translateUnits(prepared.units));
+  const translations = await translateUnits(prepared.units);
+  const resplit = prepared.resplit(translations);
+  return prepared.assemble(translations, resplit.length > 0 ? await translateUnits(resplit) : []);
 }

@@ -48,7 +48,12 @@ export function decodingOptions(command: Command): Command {
     .option('--alpha <a>', 'GNMT length-penalty exponent', nonNegative, 0.6)
     .option('--max-length-ratio <r>', 'output tokens ≤ r · source tokens + constant', nonNegative, 2)
     .option('--max-length-constant <c>', 'see --max-length-ratio', nonNegative, 10)
-    .option('--min-length <n>', 'no EOS before n output tokens', integer(0), 0)
+    .option(
+      '--min-length <n>',
+      'no EOS before n output tokens (0 allows an empty translation)',
+      integer(0),
+      1,
+    )
     .option('--batch-size <n>', 'sentences decoded together', integer(1), 64)
     .option('--max-tokens <n>', 'source tokens (with padding) per batch', integer(1), 4000)
     .option('--max-source-length <n>', MAX_SOURCE_LENGTH_HELP, integer(1), DEFAULT_MAX_SOURCE_LENGTH)

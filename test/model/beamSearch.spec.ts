@@ -147,13 +147,17 @@ describe('model/beamSearch', () => {
     model.dispose();
   });
 
-  it('respects the minimum length', () => {
+  it('respects the minimum length; by default 1, so a model keen on EOS still gives a token', () => {
     const eager: Record<number, Record<number, number>> = {};
-    for (let from = 0; from < 7; from++) eager[from] = { [EOS_ID]: 0.9 };
+    for (let from = 0; from < 7; from++) eager[from] = { [EOS_ID]: 0.9, [B]: 0.05 };
     const model = new ToyDecodingModel(7, eager);
     const src = [Int32Array.from([A, EOS_ID])];
     for (const beam of [1, 3]) {
-      expect(search(model, src, { beam })[0][0].tokens.length).to.equal(0);
+      // The empty hypothesis (EOS first, p 0.9) outscores every other: only the minimum length stops it.
+      const [[best]] = search(model, src, { beam });
+      expect(Array.from(best.tokens)).to.deep.equal([B]);
+      expect(best.finished).to.equal(true);
+      expect(search(model, src, { beam, minLength: 0 })[0][0].tokens.length).to.equal(0);
       expect(search(model, src, { beam, minLength: 3 })[0][0].tokens.length).to.equal(3);
     }
     model.dispose();

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { join } from 'node:path';
 import { from, lastValueFrom, of, Subject, toArray } from 'rxjs';
 import { loadModel, type TranslationModel } from '../../model/translationModel.js';
 import { modelTranslator, translateCues, type UnitTranslator } from '../../operators/translateCues.js';
@@ -6,6 +7,9 @@ import type { Cue } from '../../subtitles/cue.js';
 import { prepareCues } from '../../subtitles/translateDocument.js';
 import { DEFAULT_MAX_SOURCE_LENGTH } from '../../model/translateSentences.js';
 import { BUNDLED_MODEL, longestLoop, shortVerses } from '../helpers/bibleVerses.js';
+import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';
+import { stripTags } from '../../subtitles/tags.js';
+import { FIXTURE_DIR } from '../subtitles/fixtures.js';
 import { tinyCheckpoint } from './tinyCheckpoint.js';
 
 const CUES: Cue[] = [
@@ -75,6 +79,60 @@ describe('translateCues', function () {
     let caught: unknown;
     await lastValueFrom(of(CUES[0]).pipe(translateCues(failing))).catch((error: unknown) => (caught = error));
     expect((caught as Error).message).to.equal('model broke');
+  });
+
+  describe('with the bundled model (models/bible-es-en)', () => {
+    let bundled: TranslationModel;
+    before(async () => {
+      bundled = await loadModel();
+    });
+    after(() => bundled?.dispose());
+
+    it('gives one-word cues a translation, greedy and beam, without falling back to the source', async () => {
+      const words = ['hola', 'sí', 'no', 'vale', 'ok', 'Adiós.', 'hola', 'Buenos días.'];
+      // A few seconds apart, as in films: each cue is its own sentence …
+      const apart: Cue[] = words.map((text, k) => ({ start: 1000 + 3000 * k, end: 2000 + 3000 * k, text }));
+      // … or close enough to be read as one (`hola Adiós.`), whose translation may be one word.
+      const close: Cue[] = words.map((text, k) => ({ start: 1000 + 1200 * k, end: 2000 + 1200 * k, text }));
+      for (const [beam, cues] of [
+        [1, apart],
+        [5, apart],
+        [1, close],
+        [5, close],
+      ] as const) {
+        const warnings: string[] = [];
+        const out = await lastValueFrom(
+          from(cues).pipe(
+            translateCues(bundled, { beam, onWarning: (w) => warnings.push(w.message) }),
+            toArray(),
+          ),
+        );
+        expect(out.map((c) => [c.start, c.end])).to.deep.equal(cues.map((c) => [c.start, c.end]));
+        for (const cue of out) expect(cue.text, `beam ${beam}`).to.match(/[a-z]/i);
+        expect(warnings, `beam ${beam}`).to.deep.equal([]);
+      }
+    });
+
+    it('adds no quotation marks or brackets the dialogue fixture does not have, and leaves none unpaired', async () => {
+      const { document } = await readSubtitleFile(join(FIXTURE_DIR, 'dialogue.srt'));
+      const cues = [...document.cues, { start: 25_000, end: 27_000, text: '- ¿Vienes conmigo?\n- Sí.' }];
+      const out = await lastValueFrom(from(cues).pipe(translateCues(bundled, { beam: 5 }), toArray()));
+      expect(out).to.have.length(cues.length);
+      const count = (text: string, marks: RegExp) => text.match(marks)?.length ?? 0;
+      out.forEach((cue, k) => {
+        const [source, text] = [stripTags(cues[k].text), stripTags(cue.text)];
+        for (const [open, close] of [
+          [/[“„«]/g, /[”»]/g],
+          [/\(/g, /\)/g],
+          [/\[/g, /\]/g],
+        ]) {
+          expect(count(text, open), `${source} → ${text}`).to.equal(count(text, close));
+          if (count(source, open) + count(source, close) === 0) expect(count(text, open), text).to.equal(0);
+        }
+      });
+      // The Bible model closes this question with ” (“Will you go with me?”” in the verse style).
+      expect(out.at(-1)!.text).to.match(/^- Will you go with me\?\n- /);
+    });
   });
 
   describe('with a trained model', () => {

@@ -20,6 +20,7 @@ import { resolveModelDir, defaultModelDir } from '../../model/defaultModel.js';
 import { runCli } from '../helpers/runCli.js';
 import { extractSubtitleStream, probeMedia } from '../../subtitles/media.js';
 import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';
+import { formatSrtTimestamp } from '../../subtitles/timestamp.js';
 import { makeVideoFixtures, SPANISH_ASS, SPANISH_SRT, type VideoFixtures } from '../helpers/makeVideo.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { tinyCheckpoint } from '../operators/tinyCheckpoint.js';
@@ -91,6 +92,68 @@ describe('subflow translate', function () {
       source.cues.map((c) => [c.start, c.end]),
     );
     expect(sha256(video)).to.equal(before);
+  });
+
+  it('keeps one-word cues: 4 cues in, 4 cues with words in the .srt and in each muxed track (bundled model)', async () => {
+    const work = folder();
+    // `hola` without punctuation, a few seconds from its neighbours: the bundled model used to give ''.
+    const fourCues = [
+      [1000, 'hola'],
+      [4000, 'Adiós.'],
+      [7000, 'hola'],
+      [10000, 'Buenos días.'],
+    ] as const;
+    const srt = fourCues
+      .map(
+        ([ms, text], k) =>
+          `${k + 1}\n${formatSrtTimestamp(ms)} --> ${formatSrtTimestamp(ms + 1500)}\n${text}\n`,
+      )
+      .join('\n');
+    writeFileSync(join(work, 'four.es.srt'), srt);
+    const videos = [
+      ['mp4', 'mov_text'],
+      ['mkv', 'srt'],
+      ['webm', 'webvtt'],
+    ].map(([ext, codec]) => {
+      const video = join(work, `four-${ext}.${ext}`);
+      // prettier-ignore
+      execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=12',
+        '-i', join(work, 'four.es.srt'), '-map', '0', '-map', '1',
+        ...(ext === 'webm' ? ['-c:v', 'libvpx', '-deadline', 'realtime'] : ['-c:v', 'libx264', '-preset', 'ultrafast']),
+        '-c:s', codec, '-metadata:s:s:0', 'language=spa', video]);
+      return video;
+    });
+    const result = await runCli(['translate', '-q', ...videos, '--mux']);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr, result.stderr).to.not.match(/source text was kept|left out/);
+
+    for (const video of videos) {
+      const ext = video.slice(video.lastIndexOf('.') + 1);
+      // WebM's webvtt track is translated to WebVTT, the others to SRT.
+      const subtitles = join(work, `four-${ext}.eng.${ext === 'webm' ? 'vtt' : 'srt'}`);
+      const translated = (await readSubtitleFile(subtitles)).document.cues;
+      expect(translated.map((cue) => cue.start)).to.deep.equal(fourCues.map(([ms]) => ms));
+      for (const cue of translated) expect(cue.text, ext).to.match(/[a-z]/i);
+
+      const muxed = join(work, `four-${ext}.eng.${ext}`);
+      const added = (await probeMedia(muxed)).subtitleStreams.find((s) => s.language === 'eng')!;
+      const sizes =
+        execFileSync('ffprobe', ['-v', 'error', '-select_streams', String(added.index),
+        '-show_entries', 'packet=size', '-of', 'csv=p=0', muxed], { encoding: 'utf8' }) // prettier-ignore
+          .trim()
+          .split('\n')
+          .map(Number);
+      // mov_text fills the gaps between cues with empty 2-byte samples.
+      expect(
+        sizes.filter((size) => size > (added.codec === 'mov_text' ? 2 : 0)),
+        ext,
+      ).to.have.length(4);
+      const back = await extractSubtitleStream(muxed, { stream: added.index });
+      expect(
+        back.cues.map((cue) => cue.text.replace(/\s+/g, ' ')),
+        ext,
+      ).to.deep.equal(translated.map((cue) => cue.text.replace(/\s+/g, ' ')));
+    }
   });
 
   it('writes the subtitle file but reports a video whose container cannot take the track', async () => {

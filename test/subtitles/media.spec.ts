@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isSubflowError, type SubflowError } from '../../errors.js';
@@ -417,6 +417,130 @@ describe('subtitles/media', function () {
         }
       });
     }
+
+    describe('keeps every cue', () => {
+      /** One-word cues, one of zero length and two that overlap: each must become one packet. */
+      const shortCues: SubtitleDocument = {
+        format: 'srt',
+        cues: [
+          { start: 500, end: 1000, text: 'hola' },
+          { start: 1200, end: 1600, text: 'sí' },
+          { start: 1800, end: 1800, text: 'no' },
+          { start: 2000, end: 3000, text: 'vale' },
+          { start: 2500, end: 3500, text: 'ok' },
+          { start: 3600, end: 4000, text: '-' },
+        ],
+      };
+
+      /** Packets of a stream that hold a cue: mov_text fills the gaps between cues with empty (2-byte) samples. */
+      async function cuePackets(file: string, stream: number, codec: string): Promise<number> {
+        const { stdout } = await run('ffprobe', [
+          '-v',
+          'error',
+          '-select_streams',
+          String(stream),
+          '-show_entries',
+          'packet=size',
+          '-of',
+          'csv=p=0',
+          file,
+        ]);
+        const sizes = stdout.trim().split('\n').map(Number);
+        return sizes.filter((size) => size > (codec === 'mov_text' ? 2 : 0)).length;
+      }
+
+      for (const { name, file, ext, codec } of cases) {
+        it(`${name}: one ${codec} packet per cue, counted by ffprobe after muxing`, async () => {
+          const warnings: string[] = [];
+          const output = join(tempDir(), `short.${ext}`);
+          const result = await muxSubtitleTrack(file(), shortCues, output, {
+            language: 'eng',
+            probe: probeOf(file()),
+            onWarning: (w) => warnings.push(w.message),
+          });
+          expect(result.cues).to.equal(6);
+          expect(await cuePackets(output, result.streamIndex, codec)).to.equal(6);
+          const back = await extractSubtitleStream(output, { stream: result.streamIndex });
+          expect(back.cues.map((cue) => cue.text)).to.deep.equal(shortCues.cues.map((cue) => cue.text));
+          if (codec === 'mov_text') {
+            // An MP4 text track shows one sample at a time: the overlap is cut, and the user told so.
+            expect(warnings).to.have.length(1);
+            expect(warnings[0]).to.match(
+              /cue 4 at 00:00:02,000 overlaps cue 5; .*cue 4 ends at 00:00:02,500/,
+            );
+          } else {
+            expect(warnings).to.deep.equal([]);
+            // Where each cue lands on the file's clock is checked above; here: none is cut short.
+            const durations = (cues: readonly Cue[]) => cues.map((cue) => cue.end - cue.start);
+            expect(durations(back.cues)).to.deep.equal(durations(shortCues.cues));
+          }
+        });
+      }
+
+      it('leaves out cues without visible text (ffmpeg drops them, and in WebVTT the cues after them), with a warning', async () => {
+        const blank: SubtitleDocument = {
+          format: 'vtt',
+          cues: [
+            { start: 500, end: 1000, text: 'hola' },
+            { start: 1200, end: 1600, text: '' },
+            { start: 1800, end: 2000, text: 'sí' },
+            { start: 2200, end: 2600, text: '<i> </i>' },
+            { start: 3000, end: 3500, text: 'vale' },
+          ],
+        };
+        for (const { file, ext, codec } of cases) {
+          const warnings: string[] = [];
+          const output = join(tempDir(), `blank.${ext}`);
+          const result = await muxSubtitleTrack(file(), blank, output, {
+            language: 'eng',
+            probe: probeOf(file()),
+            onWarning: (w) => warnings.push(w.message),
+          });
+          expect(result.cues, ext).to.equal(3);
+          expect(await cuePackets(output, result.streamIndex, codec), ext).to.equal(3);
+          expect(warnings, ext).to.deep.equal([
+            `${output}: 2 cues without text were left out of the new track (cue 2 at 00:00:01,200, cue 4 at 00:00:02,200)`,
+          ]);
+        }
+      });
+
+      it('says TOOL_FAILED and keeps no muxed copy when ffmpeg writes fewer cues than it was given', async () => {
+        const dir = join(tempDir(), 'lossy');
+        await mkdir(dir);
+        // The real ffmpeg, but the subtitle file it reads (the input after -itsoffset) keeps only its first cue.
+        const lossy = join(dir, 'lossy-ffmpeg');
+        await writeFile(
+          lossy,
+          `#!/bin/sh
+prev=""; offset=""
+for arg; do
+  if [ "$prev" = "-i" ] && [ -n "$offset" ]; then head -n 3 "$arg" > "$arg.cut" && mv "$arg.cut" "$arg"; fi
+  [ "$arg" = "-itsoffset" ] && offset=1
+  prev="$arg"
+done
+exec ffmpeg "$@"
+`,
+          { mode: 0o755 },
+        );
+        setMediaToolPaths({ ffmpeg: lossy });
+        try {
+          const output = join(dir, 'lossy.mkv');
+          const error = await rejection(
+            muxSubtitleTrack(fixtures.mkv, shortCues, output, {
+              language: 'eng',
+              probe: probeOf(fixtures.mkv),
+            }),
+          );
+          expect(error.code).to.equal('TOOL_FAILED');
+          expect(error.message).to.equal(
+            `ffmpeg wrote 1 of the 6 cues into the new subrip track of ${output}, so no muxed copy was kept`,
+          );
+          expect(await readdir(dir)).to.deep.equal(['lossy-ffmpeg']);
+        } finally {
+          setMediaToolPaths();
+        }
+      });
+    });
 
     it('MKV: keeps the attachment and writes an ASS document as an ass track', async () => {
       const output = join(tempDir(), 'ass.mkv');

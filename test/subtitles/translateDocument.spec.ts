@@ -104,6 +104,112 @@ describe('translateDocument', () => {
     out.cues.forEach((cue, k) => expect(stripTags(cue.text)).to.equal(stripTags(doc.cues[k].text)));
   });
 
+  describe('no cue is left empty', () => {
+    const cue = (start: number, text: string) => ({ start, end: start + 1000, text });
+    /** One-word cues a few seconds apart, as in films; the bundled model used to give '' for `hola`. */
+    const shortCues: SubtitleDocument = {
+      format: 'srt',
+      cues: [cue(1000, 'hola'), cue(4000, 'Adiós.'), cue(7000, '<i>hola</i>'), cue(10000, 'Buenos días.')],
+    };
+
+    for (const [how, empty] of [
+      ['nothing', ''],
+      ['only spaces', '  '],
+      ['only a quotation mark', '”'],
+      ['only punctuation', ' ,'],
+    ]) {
+      it(`keeps the source text, with a warning naming the cue, where the translator gives ${how}`, async () => {
+        const warnings: string[] = [];
+        const out = await translateDocument(
+          shortCues,
+          async (units) => units.map((unit) => (unit === 'hola' ? empty : `${unit.toUpperCase()}`)),
+          { onWarning: (w) => warnings.push(w.message) },
+        );
+        expect(out.cues.map((c) => c.text)).to.deep.equal(['hola', 'ADIÓS.', '<i>hola</i>', 'BUENOS DÍAS.']);
+        expect(out.cues.map((c) => [c.start, c.end])).to.deep.equal(
+          shortCues.cues.map((c) => [c.start, c.end]),
+        );
+        expect(warnings).to.have.length(2);
+        expect(warnings[0]).to.match(
+          /^cue 1 at 00:00:01,000: no translation for "hola"; the source text was kept/,
+        );
+        expect(warnings[1]).to.match(/^cue 3 at 00:00:07,000: no translation for "hola"/);
+      });
+    }
+
+    /** One sentence over three cues. */
+    const sentence: SubtitleDocument = {
+      format: 'srt',
+      cues: [
+        { start: 1000, end: 2000, text: 'Yo no sé' },
+        { start: 2100, end: 3000, text: '<i>si vendrá</i>' },
+        { start: 3100, end: 4000, text: 'mañana.' },
+      ],
+    };
+
+    it('translates a sentence cue by cue when its translation has too few words for its cues', async () => {
+      const asked: string[][] = [];
+      const warnings: string[] = [];
+      const out = await translateDocument(
+        sentence,
+        async (units) => {
+          asked.push(units);
+          return units.length === 1 ? ['Perhaps.'] : units.map((unit) => unit.toUpperCase());
+        },
+        { onWarning: (w) => warnings.push(w.message) },
+      );
+      expect(asked).to.deep.equal([['Yo no sé si vendrá mañana.'], ['Yo no sé', 'si vendrá', 'mañana.']]);
+      expect(out.cues.map((c) => c.text)).to.deep.equal(['YO NO SÉ', '<i>SI VENDRÁ</i>', 'MAÑANA.']);
+      expect(warnings).to.deep.equal([]);
+    });
+
+    it('without that second pass, keeps the source text of the cues left without words, with warnings', () => {
+      const warnings: string[] = [];
+      const prepared = prepareCues(sentence, { onWarning: (w) => warnings.push(w.message) });
+      expect(prepared.resplit(['Perhaps.'])).to.deep.equal(['Yo no sé', 'si vendrá', 'mañana.']);
+      expect(prepared.resplit(['I do not know if he will come tomorrow.'])).to.deep.equal([]);
+      const out = prepared.assemble(['Perhaps.']);
+      expect(out.cues.map((c) => c.text)).to.deep.equal(['Yo no sé', '<i>Perhaps.</i>', 'mañana.']);
+      expect(warnings).to.deep.equal([
+        'cue 1 at 00:00:01,000: the translation of "Yo no sé si vendrá mañana." ("Perhaps.") has too few words for its 3 cues; the source text was kept',
+        'cue 3 at 00:00:03,100: the translation of "Yo no sé si vendrá mañana." ("Perhaps.") has too few words for its 3 cues; the source text was kept',
+      ]);
+      expect(() => prepared.assemble(['Perhaps.'], ['one'])).to.throw(
+        SubflowError,
+        'got 1 translations for 3 re-split units',
+      );
+    });
+
+    it('leaves a cue that was empty in the source empty, without asking the translator', async () => {
+      const doc: SubtitleDocument = { format: 'srt', cues: [cue(1000, ''), cue(3000, 'hola')] };
+      const asked: string[][] = [];
+      const out = await translateDocument(doc, async (units) => {
+        asked.push(units);
+        return units.map(() => 'Hello.');
+      });
+      expect(asked).to.deep.equal([['hola']]);
+      expect(out.cues.map((c) => c.text)).to.deep.equal(['', 'Hello.']);
+    });
+  });
+
+  it('drops quotation marks and brackets the source unit does not have', async () => {
+    const doc = load('dialogue.srt');
+    const out = await translateDocument(doc, async (units) =>
+      units.map((unit) => `“${unit.toUpperCase()}”)`),
+    );
+    expect(out.cues.map((c) => c.text)).to.deep.equal([
+      '<i>HACE MUCHO TIEMPO, EN UNA CIUDAD LEJANA,</i>',
+      'VIVÍA UN HOMBRE QUE NO SABÍA LEER.',
+      '[puerta se cierra]',
+      '- ¿QUIÉN ANDA AHÍ?\n- SOY YO, <b>ABRE</b>.',
+      '♪ La cucaracha, la cucaracha ♪',
+      '♪ ♪',
+      '{\\an8}(RISAS) NO PUEDE SER...',
+      '...QUE HAYAS VUELTO.',
+      '- HOLA.\n<font color="#ffff00">- ADIÓS.</font>',
+    ]);
+  });
+
   it('refuses a wrong number of translations', () => {
     const prepared = prepareCues(load('dialogue.srt'));
     expect(() => prepared.assemble(['only one'])).to.throw(SubflowError, 'got 1 translations for 6 units');
