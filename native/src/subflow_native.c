@@ -1,38 +1,17 @@
 // subflow's native kernels for the tfjs wasm and cpu backends, on typed-array views of tensor
-// memory (zero copies): single-precision matrix products through the machine's OpenBLAS, and the
-// loops that dominate once the products are fast (LSTM cell and its gradient, label-smoothed loss,
-// log-softmax, tanh, per-row top k from logits, a step of attention, a whole decoder step) with a
-// polynomial exp that the compiler can vectorise.
-//
-// OpenBLAS is opened with dlopen at load time rather than linked, so the addon builds with only a
-// C compiler and Node's headers, and a machine without libopenblas gets a clear message instead of
-// a failed `require`.
+// memory (zero copies): single-precision matrix products through the machine's OpenBLAS (loaded by
+// blas_load.c), and the loops that dominate once the products are fast (LSTM cell and its
+// gradient, label-smoothed loss, log-softmax, tanh, per-row top k from logits, a step of
+// attention, a whole decoder step) with a polynomial exp that the compiler can vectorise.
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
-#include <node_api.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-// CBLAS enums (cblas.h values), declared here so no -dev package is needed.
-enum { ROW_MAJOR = 101 };
-enum { NO_TRANS = 111, TRANS = 112 };
-
-typedef void (*sgemm_fn)(int order, int transA, int transB, int m, int n, int k, float alpha,
-                         const float *a, int lda, const float *b, int ldb, float beta, float *c,
-                         int ldc);
-typedef int (*get_threads_fn)(void);
-typedef void (*set_threads_fn)(int);
-typedef char *(*get_config_fn)(void);
-
-static sgemm_fn blas_sgemm = NULL;
-static get_threads_fn blas_get_threads = NULL;
-static set_threads_fn blas_set_threads = NULL;
-static get_config_fn blas_get_config = NULL;
-static char load_error[512] = "";
+#include "subflow_native.h"
 
 // Hot loops get AVX2+FMA and SSE4.1 clones besides the baseline one (GCC function multi-versioning;
 // the loader picks one by the CPU's features, so the build stays portable; "arch=haswell" would
@@ -49,25 +28,7 @@ static char load_error[512] = "";
 // Activations tfjs's _FusedMatMul can ask for and this addon applies itself.
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2 };
 
-static const char *const LIBRARIES[] = {"libopenblas.so.0", "libopenblas.so",
-                                        "libopenblasp-r0.3.so", NULL};
-
-static void load_openblas(void) {
-  void *handle = NULL;
-  for (int i = 0; LIBRARIES[i] != NULL && handle == NULL; i++)
-    handle = dlopen(LIBRARIES[i], RTLD_NOW | RTLD_LOCAL);
-  if (handle == NULL) {
-    snprintf(load_error, sizeof load_error, "libopenblas.so.0 not found (%s)", dlerror());
-    return;
-  }
-  blas_sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
-  blas_get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
-  blas_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
-  blas_get_config = (get_config_fn)dlsym(handle, "openblas_get_config");
-  if (blas_sgemm == NULL) snprintf(load_error, sizeof load_error, "cblas_sgemm missing in libopenblas");
-}
-
-static napi_value throw_error(napi_env env, const char *message) {
+napi_value throw_error(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
   return NULL;
 }
@@ -88,21 +49,21 @@ static bool typed_array(napi_env env, napi_value value, napi_typedarray_type exp
   return true;
 }
 
-static bool float_array(napi_env env, napi_value value, float **data, size_t *length) {
+bool float_array(napi_env env, napi_value value, float **data, size_t *length) {
   return typed_array(env, value, napi_float32_array, (void **)data, length);
 }
 
-static bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
+bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
   return typed_array(env, value, napi_int32_array, (void **)data, length);
 }
 
-static int int_arg(napi_env env, napi_value value) {
+int int_arg(napi_env env, napi_value value) {
   int32_t result = 0;
   napi_get_value_int32(env, value, &result);
   return result;
 }
 
-static bool bool_arg(napi_env env, napi_value value) {
+bool bool_arg(napi_env env, napi_value value) {
   bool result = false;
   napi_get_value_bool(env, value, &result);
   return result;
@@ -662,55 +623,22 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// info() → { available, error, threads, config }
-static napi_value blas_info(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value result, value;
-  napi_create_object(env, &result);
-  napi_get_boolean(env, blas_sgemm != NULL, &value);
-  napi_set_named_property(env, result, "available", value);
-  napi_create_string_utf8(env, load_error, NAPI_AUTO_LENGTH, &value);
-  napi_set_named_property(env, result, "error", value);
-  napi_create_int32(env, blas_get_threads ? blas_get_threads() : 0, &value);
-  napi_set_named_property(env, result, "threads", value);
-  napi_create_string_utf8(env, blas_get_config ? blas_get_config() : "", NAPI_AUTO_LENGTH, &value);
-  napi_set_named_property(env, result, "config", value);
-  return result;
-}
-
-// setThreads(n): OpenBLAS's thread count for this process (all threads share it).
-static napi_value set_threads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  if (blas_set_threads != NULL && argc == 1) blas_set_threads(int_arg(env, arg));
-  return NULL;
+void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
 }
 
 NAPI_MODULE_INIT() {
-  if (blas_sgemm == NULL && load_error[0] == '\0') load_openblas();
-  napi_value fn;
-  napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, gemm, NULL, &fn);
-  napi_set_named_property(env, exports, "gemm", fn);
-  napi_create_function(env, "info", NAPI_AUTO_LENGTH, blas_info, NULL, &fn);
-  napi_set_named_property(env, exports, "info", fn);
-  napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, set_threads, NULL, &fn);
-  napi_set_named_property(env, exports, "setThreads", fn);
-  napi_create_function(env, "lstmCell", NAPI_AUTO_LENGTH, lstm_cell, NULL, &fn);
-  napi_set_named_property(env, exports, "lstmCell", fn);
-  napi_create_function(env, "lstmCellGrad", NAPI_AUTO_LENGTH, lstm_cell_grad, NULL, &fn);
-  napi_set_named_property(env, exports, "lstmCellGrad", fn);
-  napi_create_function(env, "smoothedXent", NAPI_AUTO_LENGTH, smoothed_xent, NULL, &fn);
-  napi_set_named_property(env, exports, "smoothedXent", fn);
-  napi_create_function(env, "topKLogSoftmax", NAPI_AUTO_LENGTH, top_k_log_softmax, NULL, &fn);
-  napi_set_named_property(env, exports, "topKLogSoftmax", fn);
-  napi_create_function(env, "decoderStep", NAPI_AUTO_LENGTH, decoder_step, NULL, &fn);
-  napi_set_named_property(env, exports, "decoderStep", fn);
-  napi_create_function(env, "attentionStep", NAPI_AUTO_LENGTH, attention_step, NULL, &fn);
-  napi_set_named_property(env, exports, "attentionStep", fn);
-  napi_create_function(env, "tanh", NAPI_AUTO_LENGTH, tanh_kernel, NULL, &fn);
-  napi_set_named_property(env, exports, "tanh", fn);
-  napi_create_function(env, "logSoftmax", NAPI_AUTO_LENGTH, log_softmax, NULL, &fn);
-  napi_set_named_property(env, exports, "logSoftmax", fn);
+  register_blas_load(env, exports);
+  export_function(env, exports, "gemm", gemm);
+  export_function(env, exports, "lstmCell", lstm_cell);
+  export_function(env, exports, "lstmCellGrad", lstm_cell_grad);
+  export_function(env, exports, "smoothedXent", smoothed_xent);
+  export_function(env, exports, "topKLogSoftmax", top_k_log_softmax);
+  export_function(env, exports, "decoderStep", decoder_step);
+  export_function(env, exports, "attentionStep", attention_step);
+  export_function(env, exports, "tanh", tanh_kernel);
+  export_function(env, exports, "logSoftmax", log_softmax);
   return exports;
 }
