@@ -47,6 +47,41 @@ export interface NativeAddon {
     batch: number,
     units: number,
   ): void;
+  /**
+   * One LSTM direction over a whole sequence (sequenceKernels.ts's SubflowLstmSequence):
+   * projections [B,T,4H], recurrent [H,4H], initial [2,B,H], mask [B,T] → value [B·T·H + 2·B·H]
+   * (outputs, final h, final c); gates [B,T,4H], cPrev and hPrev [B,T,H] kept for the gradient.
+   */
+  lstmSequence(
+    projections: Float32Array,
+    recurrent: Float32Array,
+    initial: Float32Array,
+    mask: Float32Array,
+    value: Float32Array,
+    gates: Float32Array | null,
+    cPrev: Float32Array | null,
+    hPrev: Float32Array | null,
+    batch: number,
+    time: number,
+    units: number,
+    reverse: boolean,
+  ): void;
+  /** Backpropagation through time of lstmSequence → dProjections [B,T,4H], dRecurrent [H,4H], dInitial [2,B,H]. */
+  lstmSequenceGrad(
+    dValue: Float32Array,
+    gates: Float32Array,
+    cPrev: Float32Array,
+    hPrev: Float32Array,
+    recurrent: Float32Array,
+    mask: Float32Array,
+    dProjections: Float32Array,
+    dRecurrent: Float32Array,
+    dInitial: Float32Array,
+    batch: number,
+    time: number,
+    units: number,
+    reverse: boolean,
+  ): void;
   /** Label-smoothed cross-entropy per row and its gradient, as fusedKernels.ts's SubflowSmoothedXent. */
   smoothedXent(
     logits: Float32Array,

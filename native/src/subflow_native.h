@@ -26,8 +26,18 @@ bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length);
 int int_arg(napi_env env, napi_value value);
 bool bool_arg(napi_env env, napi_value value);
 void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback);
+// Reads `count` Float32Array arguments into `arrays` (lengths in `lengths`); false on a type error.
+bool float_args(napi_env env, napi_value *args, size_t count, float **arrays, size_t *lengths);
+
+// Gate activations of one row (lstm.c): sigmoid for i, f, o and tanh for g, of projection + recurrent.
+void gate_activations(const float *restrict xp, const float *restrict hu, float *restrict gates, long units);
+// c = f·c₋₁ + i·g, h = o·tanh(c) for one row (lstm.c).
+void cell_forward(const float *restrict gates, const float *restrict c_prev, float *restrict h, float *restrict c,
+                  long units);
 
 // Exports of blas_load.c: cpuFeatures, loadBlas, info, setThreads, selfTest.
 void register_blas_load(napi_env env, napi_value exports);
+// Exports of lstm.c: lstmCell, lstmCellGrad, lstmSequence, lstmSequenceGrad.
+void register_lstm(napi_env env, napi_value exports);
 
 #endif
