@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { loadNativeAddon } from '../model/kernels/nativeAddon.js';
 
 /** Prints one benchmark figure as a JSON line on stdout, with the machine it ran on. */
 export function printFigure(figure: Record<string, unknown>): void {
@@ -47,4 +48,10 @@ export function wasmHeapMb(): number | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
   return heap ? Math.round(heap.byteLength / 2 ** 20) : undefined;
+}
+
+/** The OpenBLAS kernel family the native matmuls run on (e.g. "SkylakeX"), or undefined without them. */
+export function openblasCore(): string | undefined {
+  const { addon, status } = loadNativeAddon();
+  return addon && status.available ? addon.info().core : undefined;
 }

@@ -14,7 +14,7 @@ import { REF_SMALL } from '../model/config.js';
 import { search } from '../model/search.js';
 import { Seq2Seq } from '../model/seq2seq.js';
 import { SeededRandom } from '../random.js';
-import { peakRssMb, printFigure, printKernelTotals, wasmHeapMb } from './_common.js';
+import { openblasCore, peakRssMb, printFigure, printKernelTotals, wasmHeapMb } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -77,6 +77,7 @@ for (const variant of variants) {
     bench: 'decode',
     variant: variant === 'beam' ? `beam${beamSize}` : 'greedy',
     backend: resolved.backend,
+    openblas_core: openblasCore(),
     model: 'ref-small',
     beam,
     sentences_per_second: Number((sentences / seconds).toFixed(2)),

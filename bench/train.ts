@@ -14,7 +14,7 @@ import { Seq2Seq } from '../model/seq2seq.js';
 import { Trainer } from '../model/trainer.js';
 import { SeededRandom } from '../random.js';
 import { BOS_ID, EOS_ID, type Batch } from '../types.js';
-import { peakRssMb, printFigure, printKernelTotals, wasmHeapMb } from './_common.js';
+import { openblasCore, peakRssMb, printFigure, printKernelTotals, wasmHeapMb } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -103,6 +103,7 @@ const foreignCores = (machineBusySeconds() - busyBefore) / seconds - ownCores;
 printFigure({
   bench: 'train',
   backend: resolved.backend,
+  openblas_core: openblasCore(),
   model: 'ref-small',
   parameters: model.countParameters(),
   tokens_per_second: Math.round((iters * batchSize * tgtLen) / seconds),

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { blasKernelsActive } from './kernels/blasKernels.js';
 import { matMul2d } from './dense.js';
 import { fusedKernelsActive } from './kernels/fusedKernels.js';
-import { fusedLstmSequence } from './lstmSequence.js';
+import { lstmSequenceKernelsActive } from './kernels/sequenceKernels.js';
+import { fusedLstmSequence, nativeLstmSequence } from './lstmSequence.js';
 import { reshape, unstack } from './ops.js';
 
 /**
@@ -89,8 +90,10 @@ export interface LstmRun extends LstmState {
 
 /**
  * Runs one LSTM direction over a whole sequence. The input projection for all steps is one
- * matMul; each step does only the recurrence (with the fused kernels, as one op with its own
- * backpropagation through time: lstmSequence.ts). With `reverse` and a `mask` whose padding is at
+ * matMul; each step does only the recurrence: with the native addon the whole recurrence and its
+ * backpropagation through time are one kernel call each (lstmSequence.ts's nativeLstmSequence),
+ * with the fused JS kernels one op with its own backpropagation through time
+ * (fusedLstmSequence), elsewhere plain tfjs ops per step. With `reverse` and a `mask` whose padding is at
  * the end of each row, the padded steps come first and leave the initial (zero) state untouched,
  * so the backward direction starts at each row's own last token — the same as reversing each row
  * within its length, without a gather.
@@ -104,6 +107,16 @@ export function runLstm(
   options: RunLstmOptions = {},
 ): LstmRun {
   const time = inputs.shape[1];
+  if (fusedKernelsActive() && lstmSequenceKernelsActive()) {
+    const rows = inputs.shape[0];
+    return nativeLstmSequence(
+      projectInputs(inputs, weights),
+      weights.recurrent,
+      tf.stack([initial.h, initial.c]) as tf.Tensor3D,
+      options.mask ?? (tf.ones([rows, time]) as tf.Tensor2D),
+      options.reverse ?? false,
+    );
+  }
   if (fusedKernelsActive()) {
     const rows = inputs.shape[0];
     const sequence = fusedLstmSequence(

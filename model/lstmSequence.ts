@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { blasKernelsActive } from './kernels/blasKernels.js';
-import { releaseEarly, unstack } from './ops.js';
+import { isRecordingGradients, releaseEarly, unstack } from './ops.js';
 
 /**
  * One LSTM direction over every time step as a single differentiable op with the fused cell
@@ -138,4 +138,62 @@ function cell(
       .engine()
       .runKernel('SubflowLstmCell', { projection, recurrent: product, state, mask }, {}) as tf.Tensor[]
   )[0] as tf.Tensor3D;
+}
+
+/**
+ * One LSTM direction over every time step as one native kernel call (sequenceKernels.ts), forward
+ * and backward: the same computation as `fusedLstmSequence`, batch-major so that no transposes
+ * are needed around it. Callers check `lstmSequenceKernelsActive()` first.
+ *
+ * @param projections x·W + b of every step, [batch, time, 4·units]
+ * @param recurrent U, [units, 4·units]
+ * @param initial h then c before the first processed step, [2, batch, units]
+ * @param mask 1 real / 0 padded, [batch, time]; a padded row keeps its state
+ * @param reverse process the steps from last to first
+ * @returns h after each step (in input order) [batch, time, units], and the final h and c [batch, units]
+ */
+export function nativeLstmSequence(
+  projections: tf.Tensor3D,
+  recurrent: tf.Tensor2D,
+  initial: tf.Tensor3D,
+  mask: tf.Tensor2D,
+  reverse: boolean,
+): { outputs: tf.Tensor3D; h: tf.Tensor2D; c: tf.Tensor2D } {
+  const [batch, time, gates] = projections.shape;
+  const units = gates / 4;
+  // Outside a gradient tape (decoding) nothing is kept for a backward pass. (Asked here: inside
+  // the custom gradient's forward function tfjs reports no tape.)
+  const keep = isRecordingGradients();
+  const sequence = tf.customGrad((xp, u, s0, m, save) => {
+    const [value, ...kept] = tf.engine().runKernel(
+      'SubflowLstmSequence',
+      { projections: xp, recurrent: u, initial: s0, mask: m } as tf.NamedTensorMap,
+      {
+        reverse,
+        keep,
+      } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor[];
+    if (keep) (save as tf.GradSaveFunc)([u, m, ...kept] as tf.Tensor[]);
+    return {
+      value,
+      gradFunc: (dy, saved) => {
+        const [savedU, savedM, savedGates, cPrev, hPrev] = saved;
+        const [dProjections, dRecurrent, dInitial] = tf
+          .engine()
+          .runKernel(
+            'SubflowLstmSequenceGrad',
+            { dValue: dy as tf.Tensor, gates: savedGates, cPrev, hPrev, recurrent: savedU, mask: savedM },
+            { reverse } as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
+        return releaseEarly([dProjections, dRecurrent, dInitial, tf.zerosLike(savedM)], saved);
+      },
+    };
+  });
+  const value = sequence(projections, recurrent, initial, mask) as tf.Tensor1D;
+  const [outputs, h, c] = tf.split(value, [batch * time * units, batch * units, batch * units]);
+  return {
+    outputs: tf.reshape(outputs, [batch, time, units]),
+    h: tf.reshape(h, [batch, units]),
+    c: tf.reshape(c, [batch, units]),
+  };
 }

@@ -4,6 +4,7 @@ import { registerCopyKernels } from './copyKernels.js';
 import { attentionStepKernel, decoderStepKernel } from './decodeKernels.js';
 import { registerNativeElementwiseKernels } from './nativeElementwise.js';
 import { nativeKernels } from './nativeAddon.js';
+import { lstmSequenceGradKernel, lstmSequenceKernel } from './sequenceKernels.js';
 
 /**
  * Fused kernels written in JS over typed arrays, registered for wasm and cpu. Each replaces a
@@ -19,6 +20,8 @@ import { nativeKernels } from './nativeAddon.js';
  *   per variable instead of eight full-size temporaries.
  * - `SubflowAttentionStep`, `SubflowDecoderStep` (decodeKernels.ts): one decoding step of Luong
  *   attention, and of the whole one-layer decoder (native only).
+ * - `SubflowLstmSequence`, `SubflowLstmSequenceGrad` (sequenceKernels.ts): a whole LSTM direction
+ *   and its backpropagation through time in one call each (native only).
  *
  * The LSTM cell, its gradient and the log-softmax run in C when the native addon is built
  * (nativeAddon.ts: a vectorised polynomial exp instead of Math.exp, 3–4× faster); the JS loops
@@ -295,6 +298,8 @@ const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }
   { name: 'SubflowSumOfSquares', make: sumOfSquares },
   { name: 'SubflowAttentionStep', make: attentionStepKernel },
   { name: 'SubflowDecoderStep', make: decoderStepKernel },
+  { name: 'SubflowLstmSequence', make: lstmSequenceKernel },
+  { name: 'SubflowLstmSequenceGrad', make: lstmSequenceGradKernel },
 ];
 
 /** Names of the fused kernels (registered for wasm and cpu). */

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { cachedProbe, cpuIdentity, decideCore, defaultCacheDir, probeCore } from './openblasCore.js';
 
 /**
  * Loads `subflow-native` (native/), the optional addon with subflow's C kernels: OpenBLAS matrix
@@ -45,6 +46,41 @@ export interface NativeAddon {
     dStatePrevious: Float32Array,
     batch: number,
     units: number,
+  ): void;
+  /**
+   * One LSTM direction over a whole sequence (sequenceKernels.ts's SubflowLstmSequence):
+   * projections [B,T,4H], recurrent [H,4H], initial [2,B,H], mask [B,T] → value [B·T·H + 2·B·H]
+   * (outputs, final h, final c); gates [B,T,4H], cPrev and hPrev [B,T,H] kept for the gradient.
+   */
+  lstmSequence(
+    projections: Float32Array,
+    recurrent: Float32Array,
+    initial: Float32Array,
+    mask: Float32Array,
+    value: Float32Array,
+    gates: Float32Array | null,
+    cPrev: Float32Array | null,
+    hPrev: Float32Array | null,
+    batch: number,
+    time: number,
+    units: number,
+    reverse: boolean,
+  ): void;
+  /** Backpropagation through time of lstmSequence → dProjections [B,T,4H], dRecurrent [H,4H], dInitial [2,B,H]. */
+  lstmSequenceGrad(
+    dValue: Float32Array,
+    gates: Float32Array,
+    cPrev: Float32Array,
+    hPrev: Float32Array,
+    recurrent: Float32Array,
+    mask: Float32Array,
+    dProjections: Float32Array,
+    dRecurrent: Float32Array,
+    dInitial: Float32Array,
+    batch: number,
+    time: number,
+    units: number,
+    reverse: boolean,
   ): void;
   /** Label-smoothed cross-entropy per row and its gradient, as fusedKernels.ts's SubflowSmoothedXent. */
   smoothedXent(
@@ -100,7 +136,24 @@ export interface NativeAddon {
   tanh(x: Float32Array, out: Float32Array): void;
   /** Row-wise log-softmax of x [rows, cols] into out. */
   logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
-  info(): { available: boolean; error: string; threads: number; config: string };
+  /** Names of the CPU features OpenBLAS's kernel families need that this CPU and OS support (x86-64). */
+  cpuFeatures(): string[];
+  /**
+   * Loads OpenBLAS (first call only) with `coretype` as OPENBLAS_CORETYPE while its constructor
+   * runs, or with its own choice for null; true when cblas_sgemm is available.
+   */
+  loadBlas(coretype: string | null): boolean;
+  /** OpenBLAS's state: config string, kernel family (core) and library file once loaded. */
+  info(): {
+    available: boolean;
+    error: string;
+    threads: number;
+    config: string;
+    core: string;
+    library: string;
+  };
+  /** Products of awkward shapes against a double-precision loop (run it in a child process). */
+  selfTest(): { passed: boolean; products: number; worst: number; failure: string };
   setThreads(threads: number): void;
 }
 
@@ -133,16 +186,12 @@ export function loadNativeAddon(): NativeAddonLoad {
     };
     return loaded;
   }
+  let addon: NativeAddon;
+  let addonPath: string;
   try {
-    const addon = createRequire(import.meta.url)('subflow-native') as NativeAddon;
-    const info = addon.info();
-    const version = /OpenBLAS [\d.]+/.exec(info.config)?.[0] ?? 'OpenBLAS';
-    loaded = {
-      addon,
-      status: info.available
-        ? { available: true, description: `${version}${kernels(info.config)}, ${info.threads} threads` }
-        : { available: false, description: `no OpenBLAS: ${info.error}; install libopenblas0` },
-    };
+    const require = createRequire(import.meta.url);
+    addonPath = require.resolve('subflow-native');
+    addon = require(addonPath) as NativeAddon;
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why =
@@ -150,21 +199,31 @@ export function loadNativeAddon(): NativeAddonLoad {
         ? 'addon subflow-native not built; install a C compiler (g++ make python3) and rerun npm ci'
         : `addon subflow-native failed to load: ${(error as Error).message.split('\n')[0]}`;
     loaded = { addon: undefined, status: { available: false, description: why } };
+    return loaded;
   }
+  // The kernel family is fixed when the library loads, so it is chosen first (openblasCore.ts).
+  const features = addon.cpuFeatures();
+  const cacheDir = defaultCacheDir();
+  const cpu = cpuIdentity(features);
+  const choice = decideCore({
+    userCoretype: process.env.OPENBLAS_CORETYPE,
+    features,
+    detect: () => cachedProbe(cacheDir, cpu, undefined, () => probeCore(addonPath, undefined)),
+    test: (core) => cachedProbe(cacheDir, cpu, core, () => probeCore(addonPath, core)),
+  });
+  addon.loadBlas(choice.coretype ?? null);
+  const info = addon.info();
+  const version = /OpenBLAS [\d.]+/.exec(info.config)?.[0] ?? 'OpenBLAS';
+  loaded = {
+    addon,
+    status: info.available
+      ? {
+          available: true,
+          description: `${version} (${choice.describe(info.core)}), ${info.threads} threads`,
+        }
+      : { available: false, description: `no OpenBLAS: ${info.error}; install libopenblas0` },
+  };
   return loaded;
-}
-
-/**
- * " (Cooperlake kernels)" from OpenBLAS's config string (its last word before MAX_THREADS names
- * the kernels it picked for this CPU), noting when OPENBLAS_CORETYPE chose them: forcing older
- * kernels (e.g. Haswell on an AVX-512 CPU) costs about a third of the speed.
- */
-function kernels(config: string): string {
-  const core = /(\w+) MAX_THREADS/.exec(config)?.[1];
-  if (!core) return '';
-  return process.env.OPENBLAS_CORETYPE
-    ? ` (${core} kernels, set by OPENBLAS_CORETYPE)`
-    : ` (${core} kernels)`;
 }
 
 /** The addon's element-wise kernels, when it loaded and they are enabled (see setNativeKernelsEnabled). */

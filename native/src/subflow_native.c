@@ -1,73 +1,24 @@
 // subflow's native kernels for the tfjs wasm and cpu backends, on typed-array views of tensor
-// memory (zero copies): single-precision matrix products through the machine's OpenBLAS, and the
-// loops that dominate once the products are fast (LSTM cell and its gradient, label-smoothed loss,
-// log-softmax, tanh, per-row top k from logits, a step of attention, a whole decoder step) with a
-// polynomial exp that the compiler can vectorise.
-//
-// OpenBLAS is opened with dlopen at load time rather than linked, so the addon builds with only a
-// C compiler and Node's headers, and a machine without libopenblas gets a clear message instead of
-// a failed `require`.
+// memory (zero copies): single-precision matrix products through the machine's OpenBLAS (loaded by
+// blas_load.c), and the loops that dominate once the products are fast (LSTM cell and its
+// gradient, label-smoothed loss, log-softmax, tanh, per-row top k from logits, a step of
+// attention, a whole decoder step) with a polynomial exp that the compiler can vectorise.
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
-#include <node_api.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-// CBLAS enums (cblas.h values), declared here so no -dev package is needed.
-enum { ROW_MAJOR = 101 };
-enum { NO_TRANS = 111, TRANS = 112 };
+#include "approx_math.h"
+#include "subflow_native.h"
 
-typedef void (*sgemm_fn)(int order, int transA, int transB, int m, int n, int k, float alpha,
-                         const float *a, int lda, const float *b, int ldb, float beta, float *c,
-                         int ldc);
-typedef int (*get_threads_fn)(void);
-typedef void (*set_threads_fn)(int);
-typedef char *(*get_config_fn)(void);
-
-static sgemm_fn blas_sgemm = NULL;
-static get_threads_fn blas_get_threads = NULL;
-static set_threads_fn blas_set_threads = NULL;
-static get_config_fn blas_get_config = NULL;
-static char load_error[512] = "";
-
-// Hot loops get AVX2+FMA and SSE4.1 clones besides the baseline one (GCC function multi-versioning;
-// the loader picks one by the CPU's features, so the build stays portable; "arch=haswell" would
-// dispatch on the CPU model and leave AMD CPUs on the baseline). Their helpers must be forced
-// inline: GCC does not inline a default-target function into a clone by itself, and an
-// out-of-line call per element keeps the loop scalar.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CLONES __attribute__((target_clones("arch=x86-64-v3", "arch=x86-64-v2", "default")))
-#else
-#define CLONES
-#endif
-#define INLINE static inline __attribute__((always_inline))
 
 // Activations tfjs's _FusedMatMul can ask for and this addon applies itself.
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SIGMOID = 2 };
 
-static const char *const LIBRARIES[] = {"libopenblas.so.0", "libopenblas.so",
-                                        "libopenblasp-r0.3.so", NULL};
-
-static void load_openblas(void) {
-  void *handle = NULL;
-  for (int i = 0; LIBRARIES[i] != NULL && handle == NULL; i++)
-    handle = dlopen(LIBRARIES[i], RTLD_NOW | RTLD_LOCAL);
-  if (handle == NULL) {
-    snprintf(load_error, sizeof load_error, "libopenblas.so.0 not found (%s)", dlerror());
-    return;
-  }
-  blas_sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
-  blas_get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
-  blas_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
-  blas_get_config = (get_config_fn)dlsym(handle, "openblas_get_config");
-  if (blas_sgemm == NULL) snprintf(load_error, sizeof load_error, "cblas_sgemm missing in libopenblas");
-}
-
-static napi_value throw_error(napi_env env, const char *message) {
+napi_value throw_error(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
   return NULL;
 }
@@ -88,21 +39,21 @@ static bool typed_array(napi_env env, napi_value value, napi_typedarray_type exp
   return true;
 }
 
-static bool float_array(napi_env env, napi_value value, float **data, size_t *length) {
+bool float_array(napi_env env, napi_value value, float **data, size_t *length) {
   return typed_array(env, value, napi_float32_array, (void **)data, length);
 }
 
-static bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
+bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
   return typed_array(env, value, napi_int32_array, (void **)data, length);
 }
 
-static int int_arg(napi_env env, napi_value value) {
+int int_arg(napi_env env, napi_value value) {
   int32_t result = 0;
   napi_get_value_int32(env, value, &result);
   return result;
 }
 
-static bool bool_arg(napi_env env, napi_value value) {
+bool bool_arg(napi_env env, napi_value value) {
   bool result = false;
   napi_get_value_bool(env, value, &result);
   return result;
@@ -193,153 +144,11 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// exp(x) for float32 to about 1 ulp (Cephes expf: x = k·ln2 + r, |r| ≤ ln2/2, degree-6
-// polynomial, 2^k from the exponent bits). Written without branches (two clamps, rintf) so loops
-// over it vectorise; glibc's expf does not without -ffast-math and an ISA beyond the baseline.
-INLINE float exp_approx(float x) {
-  const bool underflow = x < -87.0f;  // exp is below float's normal range there: give exact 0
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
-  const float kf = rintf(x * 1.44269504088896341f);
-  const float r = (x - kf * 0.693359375f) - kf * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t bits = ((int32_t)kf + 127) << 23;
-  float scale;
-  memcpy(&scale, &bits, sizeof scale);
-  return underflow ? 0.0f : p * scale;
-}
-
-INLINE float sigmoid_approx(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
-
-// tanh via exp, with its odd Taylor series near 0 where 1 − 2/(e^2x + 1) would cancel.
-INLINE float tanh_approx(float x) {
-  const float big = 1.0f - 2.0f / (exp_approx(2.0f * x) + 1.0f);
-  const float x2 = x * x;
-  const float small = x * (1.0f + x2 * (-1.0f / 3.0f + x2 * (2.0f / 15.0f - x2 * (17.0f / 315.0f))));
-  return fabsf(x) < 0.125f ? small : big;
-}
-
 // Reads `count` Float32Array arguments into `arrays` (lengths in `lengths`); false on a type error.
-static bool float_args(napi_env env, napi_value *args, size_t count, float **arrays, size_t *lengths) {
+bool float_args(napi_env env, napi_value *args, size_t count, float **arrays, size_t *lengths) {
   for (size_t i = 0; i < count; i++)
     if (!float_array(env, args[i], &arrays[i], &lengths[i])) return false;
   return true;
-}
-
-// Gate activations of one row: sigmoid for i, f, o and tanh for g, of projection + recurrent.
-CLONES static void gate_activations(const float *restrict xp, const float *restrict hu, float *restrict gates,
-                             long units) {
-  const long sigmoid_end = 3 * units;
-  for (long j = 0; j < sigmoid_end; j++) gates[j] = sigmoid_approx(xp[j] + hu[j]);
-  for (long j = sigmoid_end; j < 4 * units; j++) gates[j] = tanh_approx(xp[j] + hu[j]);
-}
-
-// c = f·c₋₁ + i·g, h = o·tanh(c) for one row.
-CLONES static void cell_forward(const float *restrict gates, const float *restrict c_prev, float *restrict h,
-                         float *restrict c, long units) {
-  const float *restrict i = gates, *restrict f = gates + units, *restrict o = gates + 2 * units,
-                        *restrict g = gates + 3 * units;
-  for (long j = 0; j < units; j++) {
-    const float cell = f[j] * c_prev[j] + i[j] * g[j];
-    c[j] = cell;
-    h[j] = o[j] * tanh_approx(cell);
-  }
-}
-
-// The gradient of cell_forward for one row: dz over the pre-activations [i f o g], and dc₋₁.
-CLONES static void cell_backward(const float *restrict gates, const float *restrict c_prev, const float *restrict dh,
-                          const float *restrict dc_next, float *restrict dz, float *restrict dh_prev,
-                          float *restrict dc_prev, long units) {
-  const float *restrict i = gates, *restrict f = gates + units, *restrict o = gates + 2 * units,
-                        *restrict g = gates + 3 * units;
-  for (long j = 0; j < units; j++) {
-    const float tanh_c = tanh_approx(f[j] * c_prev[j] + i[j] * g[j]);
-    const float dc = dc_next[j] + dh[j] * o[j] * (1.0f - tanh_c * tanh_c);
-    dz[j] = dc * g[j] * i[j] * (1.0f - i[j]);
-    dz[units + j] = dc * c_prev[j] * f[j] * (1.0f - f[j]);
-    dz[2 * units + j] = dh[j] * tanh_c * o[j] * (1.0f - o[j]);
-    dz[3 * units + j] = dc * i[j] * (1.0f - g[j] * g[j]);
-    dc_prev[j] = dc * f[j];
-    // h reaches the step only through h·U, whose gradient the caller takes with a matMul.
-    dh_prev[j] = 0.0f;
-  }
-}
-
-// lstmCell(projection, recurrent, state, mask, out, batch, units): the forward step of
-// fusedKernels.ts's SubflowLstmCell. projection/recurrent [B,4H] (gates i, f, o, g), state and
-// out [2,B,H] (h then c), mask [B]; a masked row keeps its state.
-static napi_value lstm_cell(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value args[7];
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 7) return throw_error(env, "lstmCell: expected 7 arguments");
-  float *a[5];
-  size_t len[5];
-  if (!float_args(env, args, 5, a, len)) return NULL;
-  const long batch = int_arg(env, args[5]), units = int_arg(env, args[6]);
-  if (batch < 0 || units < 0 || len[0] < (size_t)(batch * 4 * units) || len[1] < (size_t)(batch * 4 * units) ||
-      len[2] < (size_t)(2 * batch * units) || len[3] < (size_t)batch || len[4] < (size_t)(2 * batch * units))
-    return throw_error(env, "lstmCell: shapes do not fit the arrays");
-  const float *xp = a[0], *hu = a[1], *s = a[2], *m = a[3];
-  float *out = a[4];
-  const long c_offset = batch * units;
-  float *gates = malloc(sizeof(float) * 4 * (units > 0 ? units : 1));
-  if (gates == NULL) return throw_error(env, "lstmCell: out of memory");
-  for (long b = 0; b < batch; b++) {
-    const long row = b * units;
-    if (m[b] == 0.0f) {
-      memcpy(out + row, s + row, sizeof(float) * units);
-      memcpy(out + c_offset + row, s + c_offset + row, sizeof(float) * units);
-      continue;
-    }
-    gate_activations(xp + b * 4 * units, hu + b * 4 * units, gates, units);
-    cell_forward(gates, s + c_offset + row, out + row, out + c_offset + row, units);
-  }
-  free(gates);
-  return NULL;
-}
-
-// lstmCellGrad(dState, projection, recurrent, state, mask, dz, dPrevious, batch, units): the
-// gradient of lstmCell (fusedKernels.ts's SubflowLstmCellGrad). dz [B,4H]; dPrevious [2,B,H] holds
-// only the c part (h reaches the step through h·U, whose gradient the caller takes with a matMul).
-static napi_value lstm_cell_grad(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value args[9];
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 9) return throw_error(env, "lstmCellGrad: expected 9 arguments");
-  float *a[7];
-  size_t len[7];
-  if (!float_args(env, args, 7, a, len)) return NULL;
-  const long batch = int_arg(env, args[7]), units = int_arg(env, args[8]);
-  const size_t gate_size = (size_t)(batch * 4 * units), state = (size_t)(2 * batch * units);
-  if (batch < 0 || units < 0 || len[0] < state || len[1] < gate_size || len[2] < gate_size || len[3] < state ||
-      len[4] < (size_t)batch || len[5] < gate_size || len[6] < state)
-    return throw_error(env, "lstmCellGrad: shapes do not fit the arrays");
-  const float *ds = a[0], *xp = a[1], *hu = a[2], *s = a[3], *m = a[4];
-  float *dz = a[5], *d_prev = a[6];
-  const long c_offset = batch * units;
-  float *gates = malloc(sizeof(float) * 4 * (units > 0 ? units : 1));
-  if (gates == NULL) return throw_error(env, "lstmCellGrad: out of memory");
-  for (long b = 0; b < batch; b++) {
-    const long z = b * 4 * units, row = b * units;
-    if (m[b] == 0.0f) {
-      memcpy(d_prev + row, ds + row, sizeof(float) * units);
-      memcpy(d_prev + c_offset + row, ds + c_offset + row, sizeof(float) * units);
-      memset(dz + z, 0, sizeof(float) * 4 * units);
-      continue;
-    }
-    gate_activations(xp + z, hu + z, gates, units);
-    cell_backward(gates, s + c_offset + row, ds + row, ds + c_offset + row, dz + z, d_prev + row,
-                  d_prev + c_offset + row, units);
-  }
-  free(gates);
-  return NULL;
 }
 
 // max of x[0..n) over eight independent lanes (−∞ for n = 0; NaN is passed over): a single
@@ -662,55 +471,21 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// info() → { available, error, threads, config }
-static napi_value blas_info(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value result, value;
-  napi_create_object(env, &result);
-  napi_get_boolean(env, blas_sgemm != NULL, &value);
-  napi_set_named_property(env, result, "available", value);
-  napi_create_string_utf8(env, load_error, NAPI_AUTO_LENGTH, &value);
-  napi_set_named_property(env, result, "error", value);
-  napi_create_int32(env, blas_get_threads ? blas_get_threads() : 0, &value);
-  napi_set_named_property(env, result, "threads", value);
-  napi_create_string_utf8(env, blas_get_config ? blas_get_config() : "", NAPI_AUTO_LENGTH, &value);
-  napi_set_named_property(env, result, "config", value);
-  return result;
-}
-
-// setThreads(n): OpenBLAS's thread count for this process (all threads share it).
-static napi_value set_threads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
-  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  if (blas_set_threads != NULL && argc == 1) blas_set_threads(int_arg(env, arg));
-  return NULL;
+void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
 }
 
 NAPI_MODULE_INIT() {
-  if (blas_sgemm == NULL && load_error[0] == '\0') load_openblas();
-  napi_value fn;
-  napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, gemm, NULL, &fn);
-  napi_set_named_property(env, exports, "gemm", fn);
-  napi_create_function(env, "info", NAPI_AUTO_LENGTH, blas_info, NULL, &fn);
-  napi_set_named_property(env, exports, "info", fn);
-  napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, set_threads, NULL, &fn);
-  napi_set_named_property(env, exports, "setThreads", fn);
-  napi_create_function(env, "lstmCell", NAPI_AUTO_LENGTH, lstm_cell, NULL, &fn);
-  napi_set_named_property(env, exports, "lstmCell", fn);
-  napi_create_function(env, "lstmCellGrad", NAPI_AUTO_LENGTH, lstm_cell_grad, NULL, &fn);
-  napi_set_named_property(env, exports, "lstmCellGrad", fn);
-  napi_create_function(env, "smoothedXent", NAPI_AUTO_LENGTH, smoothed_xent, NULL, &fn);
-  napi_set_named_property(env, exports, "smoothedXent", fn);
-  napi_create_function(env, "topKLogSoftmax", NAPI_AUTO_LENGTH, top_k_log_softmax, NULL, &fn);
-  napi_set_named_property(env, exports, "topKLogSoftmax", fn);
-  napi_create_function(env, "decoderStep", NAPI_AUTO_LENGTH, decoder_step, NULL, &fn);
-  napi_set_named_property(env, exports, "decoderStep", fn);
-  napi_create_function(env, "attentionStep", NAPI_AUTO_LENGTH, attention_step, NULL, &fn);
-  napi_set_named_property(env, exports, "attentionStep", fn);
-  napi_create_function(env, "tanh", NAPI_AUTO_LENGTH, tanh_kernel, NULL, &fn);
-  napi_set_named_property(env, exports, "tanh", fn);
-  napi_create_function(env, "logSoftmax", NAPI_AUTO_LENGTH, log_softmax, NULL, &fn);
-  napi_set_named_property(env, exports, "logSoftmax", fn);
+  register_blas_load(env, exports);
+  export_function(env, exports, "gemm", gemm);
+  register_lstm(env, exports);
+  export_function(env, exports, "smoothedXent", smoothed_xent);
+  export_function(env, exports, "topKLogSoftmax", top_k_log_softmax);
+  export_function(env, exports, "decoderStep", decoder_step);
+  export_function(env, exports, "attentionStep", attention_step);
+  export_function(env, exports, "tanh", tanh_kernel);
+  export_function(env, exports, "logSoftmax", log_softmax);
   return exports;
 }

@@ -86,9 +86,7 @@ describe('OpenBLAS matmul kernels', function () {
       const status = blasStatus();
       if (!status.available && process.env.SUBFLOW_REQUIRE_BLAS !== '1') this.skip();
       expect(status.available, status.description).to.equal(true);
-      expect(status.description).to.match(
-        /^OpenBLAS [\d.]+ \(\w+ kernels(, set by OPENBLAS_CORETYPE)?\), \d+ threads$/,
-      );
+      expect(status.description).to.match(/^OpenBLAS [\d.]+ \(\w+ kernels[^()]*\), \d+ threads$/);
     });
   });
 
