@@ -11,12 +11,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_BACKEND } from '../model/backend.js';
 import { printFigure } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
     runs: { type: 'string', default: '1' },
-    backend: { type: 'string', default: 'auto' },
+    backend: { type: 'string', default: DEFAULT_BACKEND },
     iters: { type: 'string', default: '20' },
     only: { type: 'string', default: '' },
   },

@@ -2,7 +2,7 @@ import { SubflowError } from '../errors.js';
 import type { BackendName } from '../model/backend.js';
 import { loadModel } from '../model/translationModel.js';
 import { modelTranslator } from '../operators/translateCues.js';
-import type { TranslateOptions } from '../model/translateSentences.js';
+import { decodingSettingsOf, type DecodingSettings } from '../model/translateSentences.js';
 import type { SubtitleFormat } from '../subtitles/cue.js';
 import { checkEncodingName } from '../subtitles/encoding.js';
 import { iso6392Codes, toIso6392 } from '../subtitles/mediaLanguages.js';
@@ -11,8 +11,11 @@ import type { SubtitleJobOptions } from './translateSubtitleFile.js';
 import { outIsFile } from './subtitleInputs.js';
 import { createJobsReporter } from './jobsReporter.js';
 
-/** Settings of a subtitle translation run: `subflow translate`'s flags, the service's and the queue's job options. */
-export interface TranslateSubtitlesOptions {
+/**
+ * Settings of a subtitle translation run: `subflow translate`'s flags, the service's and the queue's
+ * job options. Decoding settings left out take translateSentences' defaults (TRANSLATE_DEFAULTS).
+ */
+export interface TranslateSubtitlesOptions extends Omit<DecodingSettings, 'nBest'> {
   model?: string;
   stream?: number;
   sourceLang?: string;
@@ -20,16 +23,12 @@ export interface TranslateSubtitlesOptions {
   format?: SubtitleFormat;
   out?: string;
   mux?: boolean;
-  beam: number;
-  alpha: number;
-  batchSize: number;
-  maxTokens: number;
   encoding?: string;
   strict?: boolean;
   maxLineLength: number;
   maxLines: number;
   bom?: boolean;
-  backend: string;
+  backend: BackendName;
   quiet?: boolean;
 }
 
@@ -81,19 +80,15 @@ export async function translateSubtitles(
       },
     );
   }
-  const translationModel = await loadModel(flags.model, { backend: flags.backend as BackendName });
+  const translationModel = await loadModel(flags.model, { backend: flags.backend });
   io.log(`translate: model ${translationModel.dir}; ${translationModel.backend.reason}`);
   const reporter = createJobsReporter({
     fileCount: files.length + unusable.length,
     interactive: io.interactive,
     log: io.log,
   });
-  const search: TranslateOptions = {
-    beam: flags.beam,
-    alpha: flags.alpha,
-    batchSize: flags.batchSize,
-    maxTokens: flags.maxTokens,
-  };
+  // nBest is not a subtitle setting: one translation per cue is all a track can hold.
+  const search = { ...decodingSettingsOf(flags), nBest: undefined };
   try {
     const summary = await runSubtitleJobs({
       files,

@@ -1,6 +1,11 @@
 import { SubflowError } from '../errors.js';
 import { search } from './search.js';
-import { resolveSearchOptions, type Hypothesis, type SearchOptions } from './searchInternals.js';
+import {
+  resolveSearchOptions,
+  SEARCH_DEFAULTS,
+  type Hypothesis,
+  type SearchOptions,
+} from './searchInternals.js';
 import { UNK_ID, withEos, type Translation } from '../types.js';
 import type { TranslationModel } from './translationModel.js';
 
@@ -12,20 +17,72 @@ export interface TranslationWarning {
   message: string;
 }
 
-/** Options of {@link translateSentences}: search options plus batching and input limits. */
+/**
+ * Defaults of {@link translateSentences}: the search's ({@link SEARCH_DEFAULTS}) plus batching and
+ * input limits. Flags, config schemas and help texts read them from here.
+ */
+export const TRANSLATE_DEFAULTS = Object.freeze({
+  ...SEARCH_DEFAULTS,
+  batchSize: 64,
+  maxTokens: 4000,
+  maxSourceLength: 250,
+  replaceUnk: false,
+});
+
+/** Options of {@link translateSentences}: search options plus batching and input limits (defaults in TRANSLATE_DEFAULTS). */
 export interface TranslateOptions extends SearchOptions {
-  /** Most sentences decoded together. Default 64. */
+  /** Most sentences decoded together. */
   batchSize?: number;
-  /** Most source tokens per batch, padding included (sentences are batched by length). Default 4000. */
+  /** Most source tokens per batch, padding included (sentences are batched by length). */
   maxTokens?: number;
-  /** Longer sources are cut to this many tokens (a warning, not an error). Default 250. */
+  /** Longer sources are cut to this many tokens (a warning, not an error). */
   maxSourceLength?: number;
-  /** Replace `<unk>` in the output with the source piece the model attended to most. Default false. */
+  /** Replace `<unk>` in the output with the source piece the model attended to most. */
   replaceUnk?: boolean;
   /** Receives a warning per truncated sentence. Default: none. */
   onWarning?: (warning: TranslationWarning) => void;
   /** Stops between batches with SubflowError INTERRUPTED. */
   signal?: AbortSignal;
+}
+
+/** The decoding settings a front end exposes (CLI flags, config keys, job options): search and batching. */
+export type DecodingSettings = Pick<
+  TranslateOptions,
+  | 'beam'
+  | 'nBest'
+  | 'alpha'
+  | 'maxLengthRatio'
+  | 'maxLengthConstant'
+  | 'minLength'
+  | 'batchSize'
+  | 'maxTokens'
+  | 'replaceUnk'
+>;
+
+/** Only the decoding settings of a larger object (parsed flags, job options); unset ones stay unset. */
+export function decodingSettingsOf(options: DecodingSettings): DecodingSettings {
+  const {
+    beam,
+    nBest,
+    alpha,
+    maxLengthRatio,
+    maxLengthConstant,
+    minLength,
+    batchSize,
+    maxTokens,
+    replaceUnk,
+  } = options;
+  return {
+    beam,
+    nBest,
+    alpha,
+    maxLengthRatio,
+    maxLengthConstant,
+    minLength,
+    batchSize,
+    maxTokens,
+    replaceUnk,
+  };
 }
 
 /** A sentence ready for the model. */
@@ -49,9 +106,12 @@ export async function translateSentences(
   sentences: readonly string[],
   options: TranslateOptions = {},
 ): Promise<Translation[]> {
-  const batchSize = positiveInteger(options.batchSize ?? 64, 'batchSize');
-  const maxTokens = positiveInteger(options.maxTokens ?? 4000, 'maxTokens');
-  const maxSourceLength = positiveInteger(options.maxSourceLength ?? 250, 'maxSourceLength');
+  const batchSize = positiveInteger(options.batchSize ?? TRANSLATE_DEFAULTS.batchSize, 'batchSize');
+  const maxTokens = positiveInteger(options.maxTokens ?? TRANSLATE_DEFAULTS.maxTokens, 'maxTokens');
+  const maxSourceLength = positiveInteger(
+    options.maxSourceLength ?? TRANSLATE_DEFAULTS.maxSourceLength,
+    'maxSourceLength',
+  );
   resolveSearchOptions(options); // refuse bad search options before any work, even for empty input
   const results: Translation[] = sentences.map((source) => emptyTranslation(source, options));
   const prepared: PreparedSource[] = [];
@@ -93,7 +153,7 @@ export async function translateSentences(
 /** The translation of an empty line (also the placeholder until a sentence is decoded). */
 function emptyTranslation(source: string, options: TranslateOptions): Translation {
   const translation: Translation = { source, text: '', score: 0 };
-  if ((options.nBest ?? 1) > 1) translation.nBest = [{ text: '', score: 0 }];
+  if ((options.nBest ?? SEARCH_DEFAULTS.nBest) > 1) translation.nBest = [{ text: '', score: 0 }];
   return translation;
 }
 
@@ -147,10 +207,11 @@ function toTranslation(
   hypotheses: Hypothesis[],
   options: TranslateOptions,
 ): Translation {
-  const detokenize = (h: Hypothesis) => outputText(translationModel, h, source, options.replaceUnk ?? false);
+  const detokenize = (h: Hypothesis) =>
+    outputText(translationModel, h, source, options.replaceUnk ?? TRANSLATE_DEFAULTS.replaceUnk);
   const [best] = hypotheses;
   const translation: Translation = { source: text, text: detokenize(best), score: best.score };
-  if ((options.nBest ?? 1) > 1)
+  if ((options.nBest ?? SEARCH_DEFAULTS.nBest) > 1)
     translation.nBest = hypotheses.map((h) => ({ text: detokenize(h), score: h.score }));
   if (options.returnTokenLogProbs && best.tokenLogProbs)
     translation.tokenLogProbs = Array.from(best.tokenLogProbs);

@@ -1,16 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { concatMap, defaultIfEmpty, from, fromEvent, lastValueFrom, takeUntil, type Observable } from 'rxjs';
 import { SubflowError } from '../../errors.js';
-import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../model/translationModel.js';
+import { decodingSettingsOf } from '../../model/translateSentences.js';
 import { translate } from '../../operators/translate.js';
 import { assertReadableFile } from '../../text/lines.js';
 import type { Translation } from '../../types.js';
 import { withInterrupt } from '../interrupt.js';
 import { openTextOutput, type TextOutput } from '../../text/textOutput.js';
-import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
+import { decodingOptions, nBestOption, type DecodingFlags } from './decodingFlags.js';
 
 interface TranslateTextFlags extends DecodingFlags {
   model?: string;
@@ -33,38 +33,34 @@ export function registerTranslateTextCommand(program: Command): void {
     )
     .option('-i, --input <file>', 'text to translate, one sentence per line (default: stdin)')
     .option('-o, --output <file>', 'where to write translations (default: stdout); written via a temp file');
-  decodingOptions(command)
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
-    .action(async (flags: TranslateTextFlags) => {
-      if (flags.input) await assertReadableFile(flags.input);
-      const translationModel = await loadModel(flags.model, {
-        backend: flags.backend as BackendName,
-      });
-      process.stderr.write(`translate-text: ${translationModel.backend.reason}\n`);
-      const options = searchOptionsOf(flags);
-      const output = flags.output
-        ? await openTextOutput(flags.output, flags.input ? [flags.input] : [])
-        : undefined;
-      try {
-        const count = await withInterrupt((signal) =>
-          translateLines(flags.input, output, signal, (lines) =>
-            lines.pipe(
-              translate(translationModel, {
-                ...options,
-                onWarning: (w) => process.stderr.write(`translate-text: line ${w.index + 1}: ${w.message}\n`),
-              }),
-            ),
+  nBestOption(decodingOptions(command)).action(async (flags: TranslateTextFlags) => {
+    if (flags.input) await assertReadableFile(flags.input);
+    const translationModel = await loadModel(flags.model, { backend: flags.backend });
+    process.stderr.write(`translate-text: ${translationModel.backend.reason}\n`);
+    const options = decodingSettingsOf(flags);
+    const output = flags.output
+      ? await openTextOutput(flags.output, flags.input ? [flags.input] : [])
+      : undefined;
+    try {
+      const count = await withInterrupt((signal) =>
+        translateLines(flags.input, output, signal, (lines) =>
+          lines.pipe(
+            translate(translationModel, {
+              ...options,
+              onWarning: (w) => process.stderr.write(`translate-text: line ${w.index + 1}: ${w.message}\n`),
+            }),
           ),
-        );
-        await output?.commit();
-        process.stderr.write(`translate-text: ${count} lines translated\n`);
-      } catch (error) {
-        await output?.abort();
-        throw error;
-      } finally {
-        translationModel.dispose();
-      }
-    });
+        ),
+      );
+      await output?.commit();
+      process.stderr.write(`translate-text: ${count} lines translated\n`);
+    } catch (error) {
+      await output?.abort();
+      throw error;
+    } finally {
+      translationModel.dispose();
+    }
+  });
 }
 
 /** Streams input lines through `pipeline` and writes each result as it arrives; returns the line count. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../model/translationModel.js';
+import { TRANSLATE_DEFAULTS } from '../../model/translateSentences.js';
 import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
 import { openTextOutput } from '../../text/textOutput.js';
 import { registerStage } from '../registry.js';
@@ -13,12 +14,12 @@ registerStage({
   summary: 'translate the test (or dev) split with the trained model and report BLEU and chrF2',
   options: z.strictObject({
     split: z.enum(['test', 'dev']).default('test'),
-    beam: z.number().int().min(1).default(5),
-    alpha: z.number().nonnegative().default(0.6),
-    maxLengthRatio: z.number().nonnegative().default(2),
-    maxLengthConstant: z.number().nonnegative().default(10),
-    batchSize: z.number().int().positive().default(64),
-    maxTokens: z.number().int().positive().default(4000),
+    beam: z.number().int().min(1).default(TRANSLATE_DEFAULTS.beam),
+    alpha: z.number().nonnegative().default(TRANSLATE_DEFAULTS.alpha),
+    maxLengthRatio: z.number().nonnegative().default(TRANSLATE_DEFAULTS.maxLengthRatio),
+    maxLengthConstant: z.number().nonnegative().default(TRANSLATE_DEFAULTS.maxLengthConstant),
+    batchSize: z.number().int().positive().default(TRANSLATE_DEFAULTS.batchSize),
+    maxTokens: z.number().int().positive().default(TRANSLATE_DEFAULTS.maxTokens),
     /** Hypotheses file, relative to workDir. Default `<split>.hyp`. */
     output: z.string().min(1).optional(),
   }),
