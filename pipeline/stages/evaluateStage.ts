@@ -9,6 +9,12 @@ import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
 import { openTextOutput } from '../../text/textOutput.js';
 import { registerStage } from '../registry.js';
 
+/** A read stage with each split the evaluate stage can use, for its hint. */
+const READ_WITH_SPLIT = {
+  test: '"- read: { train: { source: …, target: … }, test: { source: …, target: … } }"',
+  dev: '"- read: { train: { source: …, target: … }, dev: { source: …, target: … } }"',
+};
+
 registerStage({
   name: 'evaluate',
   summary: 'translate the test (or dev) split with the trained model and report BLEU and chrF2',
@@ -31,7 +37,7 @@ registerStage({
     if (!read) {
       throw new SubflowError('CONFIG_INVALID', `evaluate: the read stage has no ${split} split`, {
         key: `evaluate.split`,
-        hint: `add "${split}: { source: …, target: … }" to the read stage, or choose the other split`,
+        hint: `give the read stage a ${split} split, e.g. ${READ_WITH_SPLIT[split]}, or choose the other split`,
       });
     }
     const pairs = await lastValueFrom(read().pipe(toArray()));
