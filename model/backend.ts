@@ -97,7 +97,7 @@ function describeBlas(): string {
  * Activates a TensorFlow.js backend. `auto` tries tfjs-node-gpu, tfjs-node, wasm and cpu in that
  * order and says in `reason` which one runs and why the earlier ones did not. A named backend that
  * cannot load throws `SubflowError('BACKEND_UNAVAILABLE')` with a hint naming the fix. Activating
- * wasm also registers the kernels it lacks for training (see `wasmKernels.ts`).
+ * wasm also registers the kernels it lacks for training (see `kernels/wasmKernels.ts`).
  */
 export async function resolveBackend(name: BackendName): Promise<ResolvedBackend> {
   // Production mode: no debug checks, and no "install tfjs-node" banner on stderr, since the
