@@ -5,8 +5,8 @@
 // tokens (sentences · 30), not beam rows. own_cores and sentences_per_cpu_second help judge runs on a
 // shared machine.
 // Flags: --backend NAME (default auto), --variant both|beam|greedy, --warmup N (1), --iters N (5),
-// --batch-size (32), --src-len (20), --steps (30), --beam (5), --vocab (8000), --profile (per-kernel
-// totals of one batch on stderr).
+// --batch-size (32), --src-len (20), --steps (30), --beam (SEARCH_DEFAULTS.beam), --vocab (8000),
+// --profile (per-kernel totals of one batch on stderr).
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BACKEND, resolveBackend, type BackendName } from '../model/backend.js';

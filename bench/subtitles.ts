@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- subtitles [--cues 1500] [--beam 5] [--model DIR]`: a feature-length subtitle
+ * `npm run bench -- subtitles [--cues 1500] [--beam K] [--model DIR]`: a feature-length subtitle
  * track translated end to end, the way `subflow translate movie.mkv --mux` does it: ffprobe +
  * extraction, parsing, sentence segmentation, the model, splitting back, reflow, writing the .srt and
  * muxing a copy. Prints one JSON line: wall time, cues/s, and how much of the time was spent outside

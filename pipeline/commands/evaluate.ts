@@ -21,7 +21,7 @@ async function readAll(file: string): Promise<string[]> {
   return lines;
 }
 
-/** `subflow eval --model DIR --src F --ref F [--out HYP] [--beam 5]`: BLEU and chrF2 of a model. */
+/** `subflow eval --model DIR --src F --ref F [--out HYP] [--beam K]`: BLEU and chrF2 of a model. */
 export function registerEvalCommand(program: Command): void {
   const command = program
     .command('eval')

@@ -19,7 +19,7 @@ interface TranslateTextFlags extends DecodingFlags {
 }
 
 /**
- * `subflow translate-text --model DIR [--beam 5] [--n-best N] [--input F] [--output F]`: one
+ * `subflow translate-text --model DIR [--beam K] [--n-best N] [--input F] [--output F]`: one
  * translation per input line, streamed (stdin → stdout by default). With --n-best N > 1 each input
  * gives N lines `i ||| text ||| score` (i 0-based, best first), as Moses and fairseq print them.
  */
