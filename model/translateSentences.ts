@@ -46,43 +46,26 @@ export interface TranslateOptions extends SearchOptions {
 }
 
 /** The decoding settings a front end exposes (CLI flags, config keys, job options): search and batching. */
-export type DecodingSettings = Pick<
-  TranslateOptions,
-  | 'beam'
-  | 'nBest'
-  | 'alpha'
-  | 'maxLengthRatio'
-  | 'maxLengthConstant'
-  | 'minLength'
-  | 'batchSize'
-  | 'maxTokens'
-  | 'replaceUnk'
->;
+const DECODING_SETTING_KEYS = [
+  'beam',
+  'nBest',
+  'alpha',
+  'maxLengthRatio',
+  'maxLengthConstant',
+  'minLength',
+  'batchSize',
+  'maxTokens',
+  'replaceUnk',
+] as const;
+
+/** See DECODING_SETTING_KEYS. */
+export type DecodingSettings = Pick<TranslateOptions, (typeof DECODING_SETTING_KEYS)[number]>;
 
 /** Only the decoding settings of a larger object (parsed flags, job options); unset ones stay unset. */
 export function decodingSettingsOf(options: DecodingSettings): DecodingSettings {
-  const {
-    beam,
-    nBest,
-    alpha,
-    maxLengthRatio,
-    maxLengthConstant,
-    minLength,
-    batchSize,
-    maxTokens,
-    replaceUnk,
-  } = options;
-  return {
-    beam,
-    nBest,
-    alpha,
-    maxLengthRatio,
-    maxLengthConstant,
-    minLength,
-    batchSize,
-    maxTokens,
-    replaceUnk,
-  };
+  const settings: Record<string, unknown> = {};
+  for (const key of DECODING_SETTING_KEYS) if (options[key] !== undefined) settings[key] = options[key];
+  return settings as DecodingSettings;
 }
 
 /** A sentence ready for the model. */
