@@ -11,20 +11,26 @@ export {
   type TsvSource,
 } from './operators/readParallel.js';
 export { FlowGate } from './flowGate.js';
-export { cleanPairs, type CleanOptions, type CleanStats } from './operators/cleanPairs.js';
+export { cleanPairs, CLEAN_DEFAULTS, type CleanOptions, type CleanStats } from './operators/cleanPairs.js';
 export {
   trainTokenizer,
   type TrainTokenizerOptions,
   type TrainedTokenizers,
 } from './operators/trainTokenizer.js';
 export { tokenize } from './operators/tokenize.js';
-export { bucketBatch, padBatch, type BucketOptions } from './operators/bucketBatch.js';
+export { bucketBatch, padBatch, BUCKET_DEFAULTS, type BucketOptions } from './operators/bucketBatch.js';
 export { train, trainEpochs, type TrainOptions } from './operators/train.js';
 
 // Model → translations
 export { loadModel, type TranslationModel, type LoadModelOptions } from './model/translationModel.js';
 export { translate, type TranslateStreamOptions } from './operators/translate.js';
-export { translateSentences, type TranslateOptions } from './model/translateSentences.js';
+export {
+  translateSentences,
+  TRANSLATE_DEFAULTS,
+  type TranslateOptions,
+  type DecodingSettings,
+} from './model/translateSentences.js';
+export { SEARCH_DEFAULTS, type SearchOptions } from './model/searchInternals.js';
 
 // Subtitles
 export { extractCues, type ExtractCuesOptions } from './operators/extractCues.js';
@@ -36,6 +42,7 @@ export {
   type UnitTranslator,
 } from './operators/translateCues.js';
 export { reflow, type ReflowCuesOptions } from './operators/reflow.js';
+export { reflowCueText, reflowText, REFLOW_DEFAULTS, type ReflowOptions } from './subtitles/reflow.js';
 export { writeSubtitles, type WriteSubtitlesOptions } from './operators/writeSubtitles.js';
 export type { Cue, SubtitleDocument, SubtitleFormat, SubtitleStream } from './subtitles/cue.js';
 export {
@@ -57,8 +64,16 @@ export {
 
 // Building blocks
 export { Seq2Seq, type DecodeStepResult } from './model/seq2seq.js';
-export { REF_SMALL, resolveModelConfig, type ModelConfig } from './model/config.js';
-export { resolveBackend, type BackendName, type ResolvedBackend } from './model/backend.js';
+export { REF_SMALL, ATTENTION_KINDS, resolveModelConfig, type ModelConfig } from './model/config.js';
+export {
+  resolveBackend,
+  BACKEND_NAMES,
+  DEFAULT_BACKEND,
+  type BackendName,
+  type ResolvedBackend,
+} from './model/backend.js';
+export { TRAINING_DEFAULTS } from './model/trainerOptions.js';
+export { ADAM_DEFAULTS } from './model/optimizer.js';
 export { saveCheckpoint, loadCheckpoint } from './model/checkpoint.js';
 export { Tokenizer } from './text/tokenizer.js';
 export { trainSentencePiece, type SentencePieceTrainOptions } from './text/sentencepieceTrainer.js';

@@ -18,13 +18,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { REF_SMALL } from '../model/config.js';
+import { DEFAULT_BACKEND } from '../model/backend.js';
 import { printFigure } from './_common.js';
 import { decodeBatchFlops, trainStepFlops } from './_flops.js';
 
 const { values: flags } = parseArgs({
   options: {
     runs: { type: 'string', default: '1' },
-    backend: { type: 'string', default: 'auto' },
+    backend: { type: 'string', default: DEFAULT_BACKEND },
     iters: { type: 'string', default: '20' },
     only: { type: 'string', default: '' },
   },

@@ -5,27 +5,27 @@
 // tokens (sentences · 30), not beam rows. own_cores and sentences_per_cpu_second help judge runs on a
 // shared machine.
 // Flags: --backend NAME (default auto), --variant both|beam|greedy, --warmup N (1), --iters N (5),
-// --batch-size (32), --src-len (20), --steps (30), --beam (5), --vocab (8000), --profile (per-kernel
-// totals of one batch on stderr).
+// --batch-size (32), --src-len (20), --steps (30), --beam (SEARCH_DEFAULTS.beam), --vocab (8000),
+// --profile (per-kernel totals of one batch on stderr).
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
-import { resolveBackend, type BackendName } from '../model/backend.js';
+import { DEFAULT_BACKEND, resolveBackend, type BackendName } from '../model/backend.js';
 import { REF_SMALL } from '../model/config.js';
-import { search } from '../model/search.js';
+import { search, SEARCH_DEFAULTS } from '../model/search.js';
 import { Seq2Seq } from '../model/seq2seq.js';
 import { SeededRandom } from '../random.js';
 import { openblasCore, peakRssMb, printFigure, printKernelTotals, wasmHeapMb } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
-    backend: { type: 'string', default: 'auto' },
+    backend: { type: 'string', default: DEFAULT_BACKEND },
     variant: { type: 'string', default: 'both' },
     warmup: { type: 'string', default: '1' },
     iters: { type: 'string', default: '5' },
     'batch-size': { type: 'string', default: '32' },
     'src-len': { type: 'string', default: '20' },
     steps: { type: 'string', default: '30' },
-    beam: { type: 'string', default: '5' },
+    beam: { type: 'string', default: String(SEARCH_DEFAULTS.beam) },
     vocab: { type: 'string', default: '8000' },
     profile: { type: 'boolean', default: false },
   },

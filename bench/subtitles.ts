@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- subtitles [--cues 1500] [--beam 5] [--model DIR]`: a feature-length subtitle
+ * `npm run bench -- subtitles [--cues 1500] [--beam K] [--model DIR]`: a feature-length subtitle
  * track translated end to end, the way `subflow translate movie.mkv --mux` does it: ffprobe +
  * extraction, parsing, sentence segmentation, the model, splitting back, reflow, writing the .srt and
  * muxing a copy. Prints one JSON line: wall time, cues/s, and how much of the time was spent outside
@@ -28,6 +28,8 @@ import { outputPaths } from '../jobs/subtitleInputs.js';
 import { defaultModelDir } from '../model/defaultModel.js';
 import { packageRoot } from '../packageInfo.js';
 import type { Cue } from '../subtitles/cue.js';
+import { REFLOW_DEFAULTS } from '../subtitles/reflow.js';
+import { SEARCH_DEFAULTS } from '../model/searchInternals.js';
 import { writeSubtitles } from '../subtitles/formats.js';
 import { trainSentencePiece } from '../text/sentencepieceTrainer.js';
 import { Tokenizer } from '../text/tokenizer.js';
@@ -39,7 +41,7 @@ function flag(name: string, fallback: string): string {
 }
 
 const cueCount = Number(flag('cues', '1500'));
-const beam = Number(flag('beam', '5'));
+const beam = Number(flag('beam', String(SEARCH_DEFAULTS.beam)));
 const corpus = join(packageRoot(), 'corpora', 'bible-es-en');
 const gunzipLines = (file: string): string[] =>
   gunzipSync(readFileSync(join(corpus, file)))
@@ -160,8 +162,7 @@ async function bench(): Promise<void> {
           mux: true,
           strict: false,
           bom: false,
-          maxLineLength: 42,
-          maxLines: 2,
+          ...REFLOW_DEFAULTS,
         },
       },
     );

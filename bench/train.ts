@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { resolveBackend, type BackendName } from '../model/backend.js';
+import { DEFAULT_BACKEND, resolveBackend, type BackendName } from '../model/backend.js';
 import { REF_SMALL } from '../model/config.js';
 import { Seq2Seq } from '../model/seq2seq.js';
 import { Trainer } from '../model/trainer.js';
@@ -18,7 +18,7 @@ import { openblasCore, peakRssMb, printFigure, printKernelTotals, wasmHeapMb } f
 
 const { values: flags } = parseArgs({
   options: {
-    backend: { type: 'string', default: 'auto' },
+    backend: { type: 'string', default: DEFAULT_BACKEND },
     warmup: { type: 'string', default: '3' },
     iters: { type: 'string', default: '20' },
     'batch-size': { type: 'string', default: '64' },
@@ -60,7 +60,7 @@ const resolved = await resolveBackend(flags.backend as BackendName);
 process.stderr.write(`bench train: ${resolved.reason}\n`);
 const model = new Seq2Seq({ ...REF_SMALL, srcVocab: vocab, tgtVocab: vocab }, { seed: 1 });
 // The train stage's own Trainer: dropout, loss, backward, global-norm clip 5, Adam 1e-3.
-const trainer = new Trainer(model, { learningRate: 1e-3, clipNorm: 5, seed: 1 });
+const trainer = new Trainer(model); // TRAINING_DEFAULTS: ref-small's Adam settings;
 const rng = new SeededRandom(1);
 const batches = Array.from({ length: 4 }, () => syntheticBatch(rng));
 

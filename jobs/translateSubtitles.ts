@@ -5,7 +5,7 @@ import type { ModelLanguages } from '../model/checkpointFormat.js';
 import { resolveModelDir } from '../model/defaultModel.js';
 import { loadModel } from '../model/translationModel.js';
 import { modelTranslator } from '../operators/translateCues.js';
-import type { TranslateOptions } from '../model/translateSentences.js';
+import { decodingSettingsOf, type DecodingSettings } from '../model/translateSentences.js';
 import type { SubtitleFormat } from '../subtitles/cue.js';
 import { checkEncodingName } from '../subtitles/encoding.js';
 import { iso6392Codes, toIso6392 } from '../subtitles/mediaLanguages.js';
@@ -14,8 +14,11 @@ import type { SubtitleJobOptions } from './translateSubtitleFile.js';
 import { checkPlannedOutputs, outIsFile } from './subtitleInputs.js';
 import { createJobsReporter } from './jobsReporter.js';
 
-/** Settings of a subtitle translation run: `subflow translate`'s flags, the service's and the queue's job options. */
-export interface TranslateSubtitlesOptions {
+/**
+ * Settings of a subtitle translation run: `subflow translate`'s flags, the service's and the queue's
+ * job options. Decoding settings left out take translateSentences' defaults (TRANSLATE_DEFAULTS).
+ */
+export interface TranslateSubtitlesOptions extends Omit<DecodingSettings, 'nBest'> {
   model?: string;
   stream?: number;
   sourceLang?: string;
@@ -24,18 +27,12 @@ export interface TranslateSubtitlesOptions {
   format?: SubtitleFormat;
   out?: string;
   mux?: boolean;
-  beam: number;
-  alpha: number;
-  batchSize: number;
-  maxTokens: number;
-  /** Longest source in tokens decoded whole; see TranslateOptions.maxSourceLength. Default 250. */
-  maxSourceLength?: number;
   encoding?: string;
   strict?: boolean;
   maxLineLength: number;
   maxLines: number;
   bom?: boolean;
-  backend: string;
+  backend: BackendName;
   quiet?: boolean;
   /** Skip files whose outputs exist and are complete (see jobs/skipExisting.ts). */
   skipExisting?: boolean;
@@ -135,7 +132,7 @@ export async function translateSubtitles(
     format: options.format,
     mux: options.mux,
   });
-  const translationModel = await loadModel(modelDir, { backend: flags.backend as BackendName });
+  const translationModel = await loadModel(modelDir, { backend: flags.backend });
   const pair = translationModel.languages;
   const named = pair ? ` (${pair.source} → ${pair.target})` : '';
   io.log(`translate: model ${translationModel.dir}${named}; ${translationModel.backend.reason}`);
@@ -144,13 +141,8 @@ export async function translateSubtitles(
     interactive: io.interactive,
     log: io.log,
   });
-  const search: TranslateOptions = {
-    beam: flags.beam,
-    alpha: flags.alpha,
-    batchSize: flags.batchSize,
-    maxTokens: flags.maxTokens,
-    maxSourceLength: flags.maxSourceLength,
-  };
+  // nBest is not a subtitle setting: one translation per cue is all a track can hold.
+  const search = { ...decodingSettingsOf(flags), nBest: undefined };
   try {
     const summary = await runSubtitleJobs({
       files,

@@ -4,8 +4,17 @@ import { registerBlasKernels } from './kernels/blasKernels.js';
 import { registerFusedKernels } from './kernels/fusedKernels.js';
 import { registerWasmTrainingKernels } from './kernels/wasmKernels.js';
 
-/** Backend names a user may ask for (config key `backend`, CLI `--backend`). */
-export type BackendName = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** The order `auto` tries, fastest first. */
+const AUTO_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/** Backend names a user may ask for (config key `backend`, CLI `--backend`); the first is the default. */
+export const BACKEND_NAMES = ['auto', ...AUTO_ORDER] as const;
+
+/** One of {@link BACKEND_NAMES}. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** The backend of a config or command that names none: `auto`. */
+export const DEFAULT_BACKEND: BackendName = BACKEND_NAMES[0];
 
 /** The backend that runs, and one line saying why the ones tried before it did not. */
 export interface ResolvedBackend {
@@ -15,10 +24,7 @@ export interface ResolvedBackend {
   reason: string;
 }
 
-type ConcreteBackend = Exclude<BackendName, 'auto'>;
-
-/** The order `auto` tries, fastest first. */
-const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+type ConcreteBackend = (typeof AUTO_ORDER)[number];
 
 const FIX_HINTS: Record<ConcreteBackend, string> = {
   'tensorflow-gpu':
@@ -91,17 +97,17 @@ function describeBlas(): string {
  * Activates a TensorFlow.js backend. `auto` tries tfjs-node-gpu, tfjs-node, wasm and cpu in that
  * order and says in `reason` which one runs and why the earlier ones did not. A named backend that
  * cannot load throws `SubflowError('BACKEND_UNAVAILABLE')` with a hint naming the fix. Activating
- * wasm also registers the kernels it lacks for training (see `wasmKernels.ts`).
+ * wasm also registers the kernels it lacks for training (see `kernels/wasmKernels.ts`).
  */
 export async function resolveBackend(name: BackendName): Promise<ResolvedBackend> {
   // Production mode: no debug checks, and no "install tfjs-node" banner on stderr, since the
   // resolver already says in one line which backend runs and why.
   tf.enableProdMode();
   if (name !== 'auto') {
-    if (!AUTO_ORDER.includes(name)) {
+    if (!(AUTO_ORDER as readonly string[]).includes(name)) {
       throw new SubflowError('BAD_ARGUMENT', `unknown backend "${String(name)}"`, {
         key: 'backend',
-        hint: `choose one of auto, ${AUTO_ORDER.join(', ')}`,
+        hint: `choose one of ${BACKEND_NAMES.join(', ')}`,
       });
     }
     try {

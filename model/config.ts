@@ -1,7 +1,10 @@
 import { SubflowError } from '../errors.js';
 
 /** Attention score functions. */
-export type AttentionKind = 'luong-general' | 'bahdanau';
+export const ATTENTION_KINDS = ['luong-general', 'bahdanau'] as const;
+
+/** One of {@link ATTENTION_KINDS}. */
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 /** Every size and switch of the seq2seq network; defaults (`REF_SMALL`) match `../shared/peers/`. */
 export interface ModelConfig {
@@ -92,11 +95,11 @@ export function resolveModelConfig(partial: Partial<ModelConfig> = {}): ModelCon
       throw invalid(key, `must be a number in [0, 1), got ${String(value)}`, `default ${REF_SMALL[key]}`);
     }
   }
-  if (config.attention !== 'luong-general' && config.attention !== 'bahdanau') {
+  if (!ATTENTION_KINDS.includes(config.attention)) {
     throw invalid(
       'attention',
       `unknown kind "${String(config.attention)}"`,
-      'choose luong-general or bahdanau',
+      `choose ${ATTENTION_KINDS.join(' or ')}`,
     );
   }
   if (typeof config.inputFeeding !== 'boolean') {

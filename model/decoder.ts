@@ -72,7 +72,7 @@ export function decodeTeacherForced(
  * One decoder step for all rows: the LSTM stack, attention and h̃ₜ (dropout applied).
  * @param embedded embeddings of the previous target tokens, [batch, emb]
  * @param options.incremental decoding (no gradient needed): Luong attention then runs as one
- *   fused kernel (decodeKernels.ts) where the backend has it
+ *   fused kernel (kernels/decodeKernels.ts) where the backend has it
  * @returns h̃ₜ [batch, attentionalUnits], attention weights [batch, srcLen] and the next state
  */
 export function decoderStep(

@@ -7,7 +7,7 @@ import { releaseEarly } from './ops.js';
  * unbatched) matMul. The wasm backend runs only that form on XNNPACK's packed SIMD GEMM (the bias
  * fused in); a matMul with transposeA/transposeB — which tfjs' own matMul gradient uses — falls
  * to a scalar loop many times slower. So the gradient transposes explicitly:
- * dx = dy·wᵀ, dw = xᵀ·dy, dbias = 1ᵀ·dy. With the OpenBLAS kernels (blasKernels.ts) a transposed
+ * dx = dy·wᵀ, dw = xᵀ·dy, dbias = 1ᵀ·dy. With the OpenBLAS kernels (kernels/blasKernels.ts) a transposed
  * operand costs nothing, so the explicit transposes are skipped there.
  * @param x [rows, inner]
  * @param w [inner, cols]

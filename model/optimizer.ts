@@ -2,17 +2,26 @@ import * as tf from '@tensorflow/tfjs';
 import { SubflowError } from '../errors.js';
 import { fusedKernelsActive } from './kernels/fusedKernels.js';
 
-/** Adam hyper-parameters; defaults follow Kingma & Ba (2015) and `ref-small`. */
+/** Defaults of {@link AdamOptions}: Kingma & Ba (2015), with `ref-small`'s step size and clip. */
+export const ADAM_DEFAULTS = Object.freeze({
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  clipNorm: 5,
+});
+
+/** Adam hyper-parameters; defaults in {@link ADAM_DEFAULTS}. */
 export interface AdamOptions {
-  /** Step size; the schedule may change it before every step. Default 1e-3. */
+  /** Step size; the schedule may change it before every step. */
   learningRate?: number;
-  /** Decay of the first-moment estimate. Default 0.9. */
+  /** Decay of the first-moment estimate. */
   beta1?: number;
-  /** Decay of the second-moment estimate. Default 0.999. */
+  /** Decay of the second-moment estimate. */
   beta2?: number;
-  /** Added to √v̂ so the update stays finite. Default 1e-8. */
+  /** Added to √v̂ so the update stays finite. */
   epsilon?: number;
-  /** Global gradient-norm clip (Pascanu et al. 2013); 0 turns clipping off. Default 5. */
+  /** Global gradient-norm clip (Pascanu et al. 2013); 0 turns clipping off. */
   clipNorm?: number;
 }
 
@@ -59,11 +68,11 @@ export class Adam {
 
   /** @param variables the model's trainable variables by name; slots are created for each. */
   constructor(variables: Map<string, tf.Variable>, options: AdamOptions = {}) {
-    this.learningRate = options.learningRate ?? 1e-3;
-    this.beta1 = options.beta1 ?? 0.9;
-    this.beta2 = options.beta2 ?? 0.999;
-    this.epsilon = options.epsilon ?? 1e-8;
-    this.clipNorm = options.clipNorm ?? 5;
+    this.learningRate = options.learningRate ?? ADAM_DEFAULTS.learningRate;
+    this.beta1 = options.beta1 ?? ADAM_DEFAULTS.beta1;
+    this.beta2 = options.beta2 ?? ADAM_DEFAULTS.beta2;
+    this.epsilon = options.epsilon ?? ADAM_DEFAULTS.epsilon;
+    this.clipNorm = options.clipNorm ?? ADAM_DEFAULTS.clipNorm;
     this.variables = variables;
     for (const [name, variable] of variables) {
       // tidy frees the zeros tensors; the variables keep their own reference to the data.

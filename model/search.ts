@@ -1,9 +1,15 @@
 import { beamSearch } from './beamSearch.js';
 import { greedySearch } from './greedy.js';
-import type { DecodingModel, Hypothesis, SearchOptions } from './searchInternals.js';
+import {
+  SEARCH_DEFAULTS,
+  type DecodingModel,
+  type Hypothesis,
+  type SearchOptions,
+} from './searchInternals.js';
 
 export { beamSearch } from './beamSearch.js';
 export { greedySearch } from './greedy.js';
+export { SEARCH_DEFAULTS } from './searchInternals.js';
 export type { DecodingModel, Hypothesis, SearchOptions } from './searchInternals.js';
 
 /**
@@ -17,7 +23,7 @@ export function search<E, D>(
   sources: readonly Int32Array[],
   options: SearchOptions = {},
 ): Hypothesis[][] {
-  return (options.beam ?? 5) === 1
+  return (options.beam ?? SEARCH_DEFAULTS.beam) === 1
     ? greedySearch(model, sources, options)
     : beamSearch(model, sources, options);
 }

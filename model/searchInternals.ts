@@ -27,15 +27,30 @@ export interface DecodingModel<E = unknown, D = unknown> {
   disposeDecoderState(state: D): void;
 }
 
-/** Options of greedy and beam search; every default but minLength matches the PyTorch peer. */
+/**
+ * Defaults of the search options, those of the PyTorch peer (`ref-small` decoding) except minLength.
+ * Flags, config schemas and help texts read them from here.
+ */
+export const SEARCH_DEFAULTS = Object.freeze({
+  beam: 5,
+  alpha: 0.6,
+  maxLengthRatio: 2,
+  maxLengthConstant: 10,
+  minLength: 1,
+  nBest: 1,
+  returnAttention: false,
+  returnTokenLogProbs: false,
+});
+
+/** Options of greedy and beam search; defaults in {@link SEARCH_DEFAULTS}. */
 export interface SearchOptions {
-  /** Beam size K; 1 is greedy. Default 5. */
+  /** Beam size K; 1 is greedy. */
   beam?: number;
-  /** GNMT length-penalty exponent α in ((5+len)/6)^α; 0 ranks by raw log-probability. Default 0.6. */
+  /** GNMT length-penalty exponent α in ((5+len)/6)^α; 0 ranks by raw log-probability. */
   alpha?: number;
-  /** Max output tokens before EOS = floor(ratio·srcLen + constant), srcLen without EOS. Default 2. */
+  /** Max output tokens before EOS = floor(ratio·srcLen + constant), srcLen without EOS. */
   maxLengthRatio?: number;
-  /** See maxLengthRatio. Default 10. */
+  /** See maxLengthRatio. */
   maxLengthConstant?: number;
   /**
    * EOS is not allowed before this many output tokens. Default 1: a source always gets a translation
@@ -43,11 +58,11 @@ export interface SearchOptions {
    * subtitles, has no minimum).
    */
   minLength?: number;
-  /** Hypotheses returned per sentence, best first (at most beam). Default 1. */
+  /** Hypotheses returned per sentence, best first (at most beam). */
   nBest?: number;
-  /** Keep the attention weights of every output step. Default false. */
+  /** Keep the attention weights of every output step. */
   returnAttention?: boolean;
-  /** Keep the log-probability of every output token. Default false. */
+  /** Keep the log-probability of every output token. */
   returnTokenLogProbs?: boolean;
   /**
    * Benchmark mode: run exactly this many steps with EOS disallowed and no early stop, so the work
@@ -78,14 +93,14 @@ export type ResolvedSearchOptions = Required<Omit<SearchOptions, 'fixedSteps'>> 
 /** Fills defaults and refuses impossible values (BAD_ARGUMENT naming the option). */
 export function resolveSearchOptions(options: SearchOptions = {}): ResolvedSearchOptions {
   const resolved = {
-    beam: options.beam ?? 5,
-    alpha: options.alpha ?? 0.6,
-    maxLengthRatio: options.maxLengthRatio ?? 2,
-    maxLengthConstant: options.maxLengthConstant ?? 10,
-    minLength: options.minLength ?? 1,
-    nBest: options.nBest ?? 1,
-    returnAttention: options.returnAttention ?? false,
-    returnTokenLogProbs: options.returnTokenLogProbs ?? false,
+    beam: options.beam ?? SEARCH_DEFAULTS.beam,
+    alpha: options.alpha ?? SEARCH_DEFAULTS.alpha,
+    maxLengthRatio: options.maxLengthRatio ?? SEARCH_DEFAULTS.maxLengthRatio,
+    maxLengthConstant: options.maxLengthConstant ?? SEARCH_DEFAULTS.maxLengthConstant,
+    minLength: options.minLength ?? SEARCH_DEFAULTS.minLength,
+    nBest: options.nBest ?? SEARCH_DEFAULTS.nBest,
+    returnAttention: options.returnAttention ?? SEARCH_DEFAULTS.returnAttention,
+    returnTokenLogProbs: options.returnTokenLogProbs ?? SEARCH_DEFAULTS.returnTokenLogProbs,
     fixedSteps: options.fixedSteps,
   };
   const integer = (key: keyof SearchOptions, min: number) => {

@@ -148,7 +148,7 @@ export class Seq2Seq {
 
   /**
    * `decodeStep` without the log-softmax: next-token logits [batch, tgtVocab]. Searches take their
-   * top k and logsumexp from these directly (searchCommon.ts's topKLogSoftmaxRows).
+   * top k and logsumexp from these directly (searchInternals.ts's topKLogSoftmaxRows).
    */
   decodeStepLogits(
     encoder: EncoderState,
@@ -179,7 +179,7 @@ export class Seq2Seq {
     );
   }
 
-  /** `decodeStepLogits` through the one-call `SubflowDecoderStep` kernel (decodeKernels.ts). */
+  /** `decodeStepLogits` through the one-call `SubflowDecoderStep` kernel (kernels/decodeKernels.ts). */
   private nativeDecoderStep(
     encoder: EncoderState,
     ids: tf.Tensor1D,

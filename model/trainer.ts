@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../types.js';
 import { Adam, type AdamState } from './optimizer.js';
+import { TRAINING_DEFAULTS } from './trainerOptions.js';
 import {
   createSchedule,
   type LearningRateSchedule,
@@ -16,15 +17,15 @@ export interface TrainableModel {
   loss(batch: Batch, options: { training: boolean; seed?: number }): tf.Scalar;
 }
 
-/** Optimisation settings (config keys under `training`). */
+/** Optimisation settings (config keys under `training`); defaults in TRAINING_DEFAULTS. */
 export interface TrainerOptions {
-  /** Base Adam step size. Default 1e-3. */
+  /** Base Adam step size. */
   learningRate?: number;
-  /** Global gradient-norm clip; 0 turns it off. Default 5. */
+  /** Global gradient-norm clip; 0 turns it off. */
   clipNorm?: number;
-  /** Learning-rate schedule, or just its name for the defaults ('plateau'). Default constant. */
+  /** Learning-rate schedule, or just its name for the defaults ('plateau'). */
   schedule?: ScheduleConfig | ScheduleConfig['kind'];
-  /** Root of all training randomness (dropout masks). Default 1. */
+  /** Root of all training randomness (dropout masks). */
   seed?: number;
 }
 
@@ -73,11 +74,14 @@ export class Trainer {
   private stepsDone = 0;
 
   constructor(model: TrainableModel, options: TrainerOptions = {}) {
-    const learningRate = options.learningRate ?? 1e-3;
+    const learningRate = options.learningRate ?? TRAINING_DEFAULTS.learningRate;
     this.model = model;
-    this.seed = options.seed ?? 1;
-    this.schedule = createSchedule(options.schedule ?? { kind: 'constant' }, learningRate);
-    this.optimizer = new Adam(model.variables, { learningRate, clipNorm: options.clipNorm ?? 5 });
+    this.seed = options.seed ?? TRAINING_DEFAULTS.seed;
+    this.schedule = createSchedule(options.schedule ?? TRAINING_DEFAULTS.schedule, learningRate);
+    this.optimizer = new Adam(model.variables, {
+      learningRate,
+      clipNorm: options.clipNorm ?? TRAINING_DEFAULTS.clipNorm,
+    });
   }
 
   /** Steps completed so far. */

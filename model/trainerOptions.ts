@@ -1,7 +1,22 @@
 import { SubflowError } from '../errors.js';
 import type { Batch } from '../types.js';
+import { ADAM_DEFAULTS } from './optimizer.js';
 import type { CheckpointModel } from './checkpoint.js';
 import type { TrainableModel, TrainerOptions } from './trainer.js';
+
+/**
+ * Defaults of the training settings (`ref-small`'s: Adam, learning rate and clip from ADAM_DEFAULTS,
+ * constant schedule); the trainer, the train stage's schema and its help read them from here.
+ */
+export const TRAINING_DEFAULTS = Object.freeze({
+  optimizer: 'adam' as const,
+  learningRate: ADAM_DEFAULTS.learningRate,
+  clipNorm: ADAM_DEFAULTS.clipNorm,
+  schedule: Object.freeze({ kind: 'constant' as const }),
+  seed: 1,
+  checkpointEvery: 1000,
+  keepLast: 3,
+});
 
 /** A model the training loop can train, validate and checkpoint (Seq2Seq satisfies this). */
 export type SessionModel = TrainableModel & CheckpointModel;
@@ -30,9 +45,9 @@ export interface SessionOptions<M extends SessionModel> extends TrainerOptions {
   checkpoint?: {
     /** Folder receiving `last/`, `best/` and `step-N/`. */
     dir: string;
-    /** Write `last/` and `step-N/` every this many steps. Default 1000. */
+    /** Write `last/` and `step-N/` every this many steps. Default TRAINING_DEFAULTS.checkpointEvery. */
     every?: number;
-    /** How many `step-N/` folders to keep; 0 writes none. Default 3. */
+    /** How many `step-N/` folders to keep; 0 writes none. Default TRAINING_DEFAULTS.keepLast. */
     keepLast?: number;
     /** SentencePiece models to copy into every checkpoint. */
     tokenizers?: { source: string; target: string };
@@ -72,7 +87,11 @@ export function checkSessionOptions<M extends SessionModel>(options: SessionOpti
   if (options.maxMinutes !== undefined && !(options.maxMinutes > 0))
     bad('maxMinutes', `must be > 0, got ${options.maxMinutes}`, 'or leave it out');
   if (options.clipNorm !== undefined && !(options.clipNorm >= 0))
-    bad('clipNorm', `must be ≥ 0, got ${options.clipNorm}`, '0 turns clipping off; default 5');
+    bad(
+      'clipNorm',
+      `must be ≥ 0, got ${options.clipNorm}`,
+      `0 turns clipping off; default ${TRAINING_DEFAULTS.clipNorm}`,
+    );
   if (options.optimizer !== undefined && options.optimizer !== 'adam')
     bad('optimizer', `"${options.optimizer as string}" is not supported`, 'use adam');
   if (options.validateEvery !== undefined && !options.devBatches)

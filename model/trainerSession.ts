@@ -7,6 +7,7 @@ import { assignWeights, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { ResumeState } from './checkpointFormat.js';
 import { Trainer } from './trainer.js';
 import {
+  TRAINING_DEFAULTS,
   checkSessionOptions,
   type SessionModel,
   type SessionOptions,
@@ -121,8 +122,8 @@ export class TrainerSession<M extends SessionModel> {
     let reason: DoneReason | null = null;
     if (every !== undefined && every > 0 && this.step % every === 0) reason = await this.validate(emit);
     const checkpoint = this.options.checkpoint;
-    if (checkpoint && this.step % (checkpoint.every ?? 1000) === 0) {
-      if ((checkpoint.keepLast ?? 3) > 0) {
+    if (checkpoint && this.step % (checkpoint.every ?? TRAINING_DEFAULTS.checkpointEvery) === 0) {
+      if ((checkpoint.keepLast ?? TRAINING_DEFAULTS.keepLast) > 0) {
         const folder = path.join(checkpoint.dir, `step-${String(this.step).padStart(7, '0')}`);
         this.save(folder, true);
         emit({ kind: 'checkpoint', step: this.step, epoch: this.epoch, path: folder, checkpoint: 'step' });
@@ -277,7 +278,7 @@ export class TrainerSession<M extends SessionModel> {
   }
 
   private pruneStepFolders(): void {
-    const { dir, keepLast = 3 } = this.options.checkpoint!;
+    const { dir, keepLast = TRAINING_DEFAULTS.keepLast } = this.options.checkpoint!;
     const steps = fs
       .readdirSync(dir)
       .filter((name) => /^step-\d+$/.test(name))

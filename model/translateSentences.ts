@@ -1,12 +1,14 @@
 import { SubflowError } from '../errors.js';
 import { search } from './search.js';
-import { resolveSearchOptions, type Hypothesis, type SearchOptions } from './searchInternals.js';
+import {
+  resolveSearchOptions,
+  SEARCH_DEFAULTS,
+  type Hypothesis,
+  type SearchOptions,
+} from './searchInternals.js';
 import { UNK_ID, withEos, type Translation } from '../types.js';
 import { splitLongText } from '../text/splitLongText.js';
 import type { TranslationModel } from './translationModel.js';
-
-/** Longest source, in tokens, that is decoded as one piece (`maxSourceLength`). */
-export const DEFAULT_MAX_SOURCE_LENGTH = 250;
 
 /** Something odd about one input sentence that did not stop the translation. */
 export interface TranslationWarning {
@@ -16,24 +18,60 @@ export interface TranslationWarning {
   message: string;
 }
 
-/** Options of {@link translateSentences}: search options plus batching and input limits. */
+/**
+ * Defaults of {@link translateSentences}: the search's ({@link SEARCH_DEFAULTS}) plus batching and
+ * input limits. Flags, config schemas and help texts read them from here.
+ */
+export const TRANSLATE_DEFAULTS = Object.freeze({
+  ...SEARCH_DEFAULTS,
+  batchSize: 64,
+  maxTokens: 4000,
+  maxSourceLength: 250,
+  replaceUnk: false,
+});
+
+/** Options of {@link translateSentences}: search options plus batching and input limits (defaults in TRANSLATE_DEFAULTS). */
 export interface TranslateOptions extends SearchOptions {
-  /** Most sentences decoded together. Default 64. */
+  /** Most sentences decoded together. */
   batchSize?: number;
-  /** Most source tokens per batch, padding included (sentences are batched by length). Default 4000. */
+  /** Most source tokens per batch, padding included (sentences are batched by length). */
   maxTokens?: number;
   /**
    * Longest source, in tokens, decoded in one piece: a longer one is cut into parts at most this long
    * (sentence ends, then clause punctuation, then words; see text/splitLongText.ts), each decoded
-   * under its own output limit, and their translations are joined (with a warning). Default 250.
+   * under its own output limit, and their translations are joined (with a warning).
    */
   maxSourceLength?: number;
-  /** Replace `<unk>` in the output with the source piece the model attended to most. Default false. */
+  /** Replace `<unk>` in the output with the source piece the model attended to most. */
   replaceUnk?: boolean;
   /** Receives a warning per sentence translated in parts. Default: none. */
   onWarning?: (warning: TranslationWarning) => void;
   /** Stops between batches with SubflowError INTERRUPTED. */
   signal?: AbortSignal;
+}
+
+/** The decoding settings a front end exposes (CLI flags, config keys, job options): search and batching. */
+const DECODING_SETTING_KEYS = [
+  'beam',
+  'nBest',
+  'alpha',
+  'maxLengthRatio',
+  'maxLengthConstant',
+  'minLength',
+  'batchSize',
+  'maxTokens',
+  'maxSourceLength',
+  'replaceUnk',
+] as const;
+
+/** See DECODING_SETTING_KEYS. */
+export type DecodingSettings = Pick<TranslateOptions, (typeof DECODING_SETTING_KEYS)[number]>;
+
+/** Only the decoding settings of a larger object (parsed flags, job options); unset ones stay unset. */
+export function decodingSettingsOf(options: DecodingSettings): DecodingSettings {
+  const settings: Record<string, unknown> = {};
+  for (const key of DECODING_SETTING_KEYS) if (options[key] !== undefined) settings[key] = options[key];
+  return settings as DecodingSettings;
 }
 
 /** A sentence, or one part of an over-long one, ready for the model. */
@@ -71,10 +109,10 @@ export async function translateSentences(
   sentences: readonly string[],
   options: TranslateOptions = {},
 ): Promise<Translation[]> {
-  const batchSize = positiveInteger(options.batchSize ?? 64, 'batchSize');
-  const maxTokens = positiveInteger(options.maxTokens ?? 4000, 'maxTokens');
+  const batchSize = positiveInteger(options.batchSize ?? TRANSLATE_DEFAULTS.batchSize, 'batchSize');
+  const maxTokens = positiveInteger(options.maxTokens ?? TRANSLATE_DEFAULTS.maxTokens, 'maxTokens');
   const maxSourceLength = positiveInteger(
-    options.maxSourceLength ?? DEFAULT_MAX_SOURCE_LENGTH,
+    options.maxSourceLength ?? TRANSLATE_DEFAULTS.maxSourceLength,
     'maxSourceLength',
   );
   resolveSearchOptions(options); // refuse bad search options before any work, even for empty input
@@ -129,7 +167,7 @@ export async function translateSentences(
 /** The translation of an empty line (also the placeholder until a sentence is decoded). */
 function emptyTranslation(source: string, options: TranslateOptions): Translation {
   const translation: Translation = { source, text: '', score: 0 };
-  if ((options.nBest ?? 1) > 1) translation.nBest = [{ text: '', score: 0 }];
+  if ((options.nBest ?? SEARCH_DEFAULTS.nBest) > 1) translation.nBest = [{ text: '', score: 0 }];
   return translation;
 }
 
@@ -219,10 +257,11 @@ function toTranslation(
   hypotheses: Hypothesis[],
   options: TranslateOptions,
 ): Translation {
-  const detokenize = (h: Hypothesis) => outputText(translationModel, h, source, options.replaceUnk ?? false);
+  const detokenize = (h: Hypothesis) =>
+    outputText(translationModel, h, source, options.replaceUnk ?? TRANSLATE_DEFAULTS.replaceUnk);
   const [best] = hypotheses;
   const translation: Translation = { source: text, text: detokenize(best), score: best.score };
-  if ((options.nBest ?? 1) > 1)
+  if ((options.nBest ?? SEARCH_DEFAULTS.nBest) > 1)
     translation.nBest = hypotheses.map((h) => ({ text: detokenize(h), score: h.score }));
   if (options.returnTokenLogProbs && best.tokenLogProbs)
     translation.tokenLogProbs = Array.from(best.tokenLogProbs);

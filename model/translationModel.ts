@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { isSubflowError, SubflowError } from '../errors.js';
 import { resolveModelDir } from './defaultModel.js';
-import { resolveBackend, type BackendName } from './backend.js';
+import { DEFAULT_BACKEND, resolveBackend, type BackendName } from './backend.js';
 import { assignWeights, loadCheckpoint } from './checkpoint.js';
 import type { ModelLanguages, TrainingMetadata } from './checkpointFormat.js';
 import type { ModelConfig } from './config.js';
@@ -30,7 +30,7 @@ export interface TranslationModel {
 export interface LoadModelOptions {
   /**
    * Backend to activate first (`auto` tries tfjs-node-gpu, tfjs-node, wasm, cpu). `current` keeps the
-   * backend tfjs already runs on (for callers that resolved it themselves). Default `auto`.
+   * backend tfjs already runs on (for callers that resolved it themselves). Default DEFAULT_BACKEND.
    */
   backend?: BackendName | 'current';
 }
@@ -59,10 +59,11 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
       },
     );
   }
+  const requested = options.backend ?? DEFAULT_BACKEND;
   const backend =
-    (options.backend ?? 'auto') === 'current'
+    requested === 'current'
       ? { name: tf.getBackend(), reason: 'backend kept as it was' }
-      : await resolveBackend((options.backend ?? 'auto') as BackendName).then((r) => ({
+      : await resolveBackend(requested).then((r) => ({
           name: r.backend,
           reason: r.reason,
         }));

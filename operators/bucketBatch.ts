@@ -2,16 +2,20 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { SeededRandom } from '../random.js';
 import { BOS_ID, PAD_ID, type Batch, type EncodedPair } from '../types.js';
 
+/** Defaults of {@link BucketOptions} (`ref-small` trains on batches of about 2000 target tokens). */
+export const BUCKET_DEFAULTS = Object.freeze({ maxTokens: 2000, poolSize: 100_000, seed: 1, shuffle: true });
+
+/** Options of {@link bucketBatch}; defaults in {@link BUCKET_DEFAULTS}. */
 export interface BucketOptions {
-  /** Token budget per batch: rows × padded length of the longer side stays at or under it. Default 2000. */
+  /** Token budget per batch: rows × padded length of the longer side stays at or under it. */
   maxTokens?: number;
-  /** Pairs gathered, sorted by length and cut into batches at a time; bounds memory. Default 100,000. */
+  /** Pairs gathered, sorted by length and cut into batches at a time; bounds memory. */
   poolSize?: number;
   /** Optional cap on rows per batch. Default none. */
   maxBatchSize?: number;
-  /** Seed for the order batches leave a pool in; the same seed gives the same batches. Default 1. */
+  /** Seed for the order batches leave a pool in; the same seed gives the same batches. */
   seed?: number;
-  /** Shuffle batches within a pool (training) or keep them in length order (evaluation). Default true. */
+  /** Shuffle batches within a pool (training) or keep them in length order (evaluation). */
   shuffle?: boolean;
 }
 
@@ -23,13 +27,13 @@ export interface BucketOptions {
  * from(encodedPairs).pipe(bucketBatch({ maxTokens: 2000, poolSize: 100_000, seed: 1 }))
  */
 export function bucketBatch(options: BucketOptions = {}): OperatorFunction<EncodedPair, Batch> {
-  const maxTokens = options.maxTokens ?? 2000;
-  const poolSize = options.poolSize ?? 100_000;
+  const maxTokens = options.maxTokens ?? BUCKET_DEFAULTS.maxTokens;
+  const poolSize = options.poolSize ?? BUCKET_DEFAULTS.poolSize;
   const maxBatchSize = options.maxBatchSize ?? Number.POSITIVE_INFINITY;
-  const shuffle = options.shuffle ?? true;
+  const shuffle = options.shuffle ?? BUCKET_DEFAULTS.shuffle;
   return (source) =>
     new Observable<Batch>((subscriber) => {
-      const random = new SeededRandom(options.seed ?? 1);
+      const random = new SeededRandom(options.seed ?? BUCKET_DEFAULTS.seed);
       let pool: EncodedPair[] = [];
       const flush = () => {
         const batches = cutIntoBatches(pool, maxTokens, maxBatchSize);

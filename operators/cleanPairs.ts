@@ -4,16 +4,25 @@ import { SubflowError } from '../errors.js';
 import { normalizeText } from '../text/normalize.js';
 import type { SentencePair } from '../types.js';
 
+/** Defaults of {@link CleanOptions}; the clean stage's schema reads them from here. */
+export const CLEAN_DEFAULTS = Object.freeze({
+  maxLength: 100,
+  lengthRatio: 2.5,
+  dedupe: true,
+  dedupeWindow: 2_000_000,
+});
+
+/** Filters of {@link cleanPairs}; defaults in {@link CLEAN_DEFAULTS}. */
 export interface CleanOptions {
-  /** Drop pairs where either side has more than this many whitespace-separated words. Default 100; 0 = no limit. */
+  /** Drop pairs where either side has more than this many whitespace-separated words; 0 = no limit. */
   maxLength?: number;
-  /** Drop pairs whose longer side has more than this many times the words of the shorter. Default 2.5; 0 = off. */
+  /** Drop pairs whose longer side has more than this many times the words of the shorter; 0 = off. */
   lengthRatio?: number;
-  /** Drop exact duplicate pairs (after normalisation). Default true. */
+  /** Drop exact duplicate pairs (after normalisation). */
   dedupe?: boolean;
   /**
    * How many distinct pairs dedupe remembers (8 bytes each); older ones are forgotten first, which bounds
-   * memory on huge corpora at the price of missing duplicates further apart. Default 2,000,000.
+   * memory on huge corpora at the price of missing duplicates further apart.
    */
   dedupeWindow?: number;
   /** Called once when the stream completes, with what was kept and dropped (never silent data loss). */
@@ -35,10 +44,10 @@ export interface CleanStats {
  * readParallel({ tsv: 'all.tsv' }).pipe(cleanPairs({ maxLength: 100, lengthRatio: 2.5, dedupe: true }))
  */
 export function cleanPairs(options: CleanOptions = {}): OperatorFunction<SentencePair, SentencePair> {
-  const maxLength = options.maxLength ?? 100;
-  const lengthRatio = options.lengthRatio ?? 2.5;
-  const dedupe = options.dedupe ?? true;
-  const window = options.dedupeWindow ?? 2_000_000;
+  const maxLength = options.maxLength ?? CLEAN_DEFAULTS.maxLength;
+  const lengthRatio = options.lengthRatio ?? CLEAN_DEFAULTS.lengthRatio;
+  const dedupe = options.dedupe ?? CLEAN_DEFAULTS.dedupe;
+  const window = options.dedupeWindow ?? CLEAN_DEFAULTS.dedupeWindow;
   return (source) =>
     new Observable<SentencePair>((subscriber) => {
       const stats: CleanStats = { kept: 0, dropped: { empty: 0, tooLong: 0, lengthRatio: 0, duplicate: 0 } };

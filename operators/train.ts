@@ -5,8 +5,8 @@ import type { Batch, TrainEvent } from '../types.js';
 import type { FlowGate } from '../flowGate.js';
 
 /**
- * Options of the training stage. Defaults follow `ref-small`: Adam, learningRate 1e-3, clipNorm 5,
- * constant schedule, seed 1. With no maxSteps/maxEpochs/maxMinutes the run is one epoch.
+ * Options of the training stage. Defaults follow `ref-small` (TRAINING_DEFAULTS in
+ * model/trainerOptions.ts). With no maxSteps/maxEpochs/maxMinutes the run is one epoch.
  */
 export interface TrainOptions<M extends SessionModel> extends SessionOptions<M> {
   /** Aborting finishes the current step, writes `last/`, emits 'done' (interrupted) and completes. */

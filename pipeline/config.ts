@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SubflowError } from '../errors.js';
+import { BACKEND_NAMES, DEFAULT_BACKEND } from '../model/backend.js';
 import { configError, formatKeyPath } from './configErrors.js';
 import { findStage, listStages, type StageDefinition } from './registry.js';
 
@@ -10,7 +11,7 @@ import { findStage, listStages, type StageDefinition } from './registry.js';
 const pipelineSchema = z.strictObject({
   name: z.string().min(1).optional(),
   workDir: z.string().min(1).default('runs/pipeline'),
-  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  backend: z.enum(BACKEND_NAMES).default(DEFAULT_BACKEND),
   seed: z.number().int().nonnegative().default(1),
   stages: z.array(z.record(z.string(), z.unknown())).min(1),
 });
@@ -43,7 +44,7 @@ export async function loadConfig(file: string): Promise<PipelineConfig> {
     throw new SubflowError('CONFIG_NOT_FOUND', `cannot read config ${file}`, {
       file,
       cause,
-      hint: 'ready-made configs are in the config/ folder, e.g. config/demo.yaml',
+      hint: 'ready-made configs are in the config/ folder, e.g. config/toy.yaml',
     });
   }
   return parseConfig(text, file);

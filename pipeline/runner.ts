@@ -62,7 +62,7 @@ export function checkStageOrder(config: PipelineConfig): void {
 function hintFor(missing: string): string {
   switch (missing) {
     case 'pairs':
-      return 'start the stages with "- read: { source: …, target: … }"';
+      return 'start the stages with "- read: { train: { source: …, target: … } }"';
     case 'tokenizers':
       return 'add a trainTokenizer or loadTokenizer stage before it';
     case 'encoded':

@@ -1,17 +1,23 @@
 import { visibleLength } from './tags.js';
-import { joinUtterances, splitUtterances } from './utterances.js';
+import { isNonSpeech, joinUtterances, splitUtterances } from './utterances.js';
 
 /**
  * Line breaking for subtitle cues: balanced lines at word boundaries, widths counted without tags,
  * each dialogue turn on its own line(s). Text is never dropped: when it cannot fit in `maxLines` lines of
  * `maxLineLength`, the limit on length is kept and more lines are used, with a warning.
+ *
+ * One rule decides whether a cue is re-broken at all ({@link reflowCueText}): non-speech and text whose
+ * lines already fit keep their breaks; the `reflow` operator and `translateDocument` both follow it.
  */
 
-/** Line limits. */
+/** Default line limits: the common broadcast limits; flags and help texts read them from here. */
+export const REFLOW_DEFAULTS = Object.freeze({ maxLineLength: 42, maxLines: 2 });
+
+/** Line limits; defaults in {@link REFLOW_DEFAULTS}. */
 export interface ReflowOptions {
-  /** Visible characters per line (tags not counted). Default 42. */
+  /** Visible characters per line (tags not counted). */
   maxLineLength?: number;
-  /** Lines per cue. Default 2. */
+  /** Lines per cue. */
   maxLines?: number;
 }
 
@@ -113,10 +119,39 @@ function balancedBreaks(tokens: Token[], lines: number, max: number): string[] {
   return out;
 }
 
-/** Reflows one cue's text; see the module comment for the rules. */
+/** Options of {@link reflowCueText}. */
+export interface ReflowCueOptions extends ReflowOptions {
+  /** Re-break text whose lines already fit too. Default false: fitting text keeps its breaks. */
+  force?: boolean;
+}
+
+function limitsOf(options: ReflowOptions): Required<ReflowOptions> {
+  return {
+    maxLineLength: options.maxLineLength ?? REFLOW_DEFAULTS.maxLineLength,
+    maxLines: options.maxLines ?? REFLOW_DEFAULTS.maxLines,
+  };
+}
+
+/** True when there are at most `maxLines` lines, none wider than `maxLineLength` visible characters. */
+function linesFit(lines: readonly string[], { maxLineLength, maxLines }: Required<ReflowOptions>): boolean {
+  return lines.length <= maxLines && lines.every((line) => visibleLength(line) <= maxLineLength);
+}
+
+/**
+ * The one reflow rule for a cue's text: non-speech text (`♪ …`, `[door slams]`) and text whose lines
+ * already fit the limits are kept exactly as they are; anything else is re-broken by {@link reflowText}
+ * (`force` re-breaks fitting speech too).
+ */
+export function reflowCueText(text: string, options: ReflowCueOptions = {}): ReflowResult {
+  const limits = limitsOf(options);
+  const lines = text.split('\n');
+  const keep = isNonSpeech(text) || (!options.force && linesFit(lines, limits));
+  return keep ? { text, lines: lines.length, fits: linesFit(lines, limits) } : reflowText(text, limits);
+}
+
+/** Re-breaks one cue's text, whether or not it already fits; see the module comment for the rules. */
 export function reflowText(text: string, options: ReflowOptions = {}): ReflowResult {
-  const maxLineLength = options.maxLineLength ?? 42;
-  const maxLines = options.maxLines ?? 2;
+  const { maxLineLength, maxLines } = limitsOf(options);
   const lines: string[] = [];
   for (const turn of splitUtterances(text)) {
     const tokens = tokensOf(joinUtterances([turn]));
@@ -126,7 +161,7 @@ export function reflowText(text: string, options: ReflowOptions = {}): ReflowRes
     else lines.push(...balancedBreaks(tokens, count, maxLineLength));
   }
   const widest = Math.max(0, ...lines.map(visibleLength));
-  const fits = lines.length <= maxLines && widest <= maxLineLength;
+  const fits = linesFit(lines, { maxLineLength, maxLines });
   const result: ReflowResult = { text: lines.join('\n'), lines: lines.length, fits };
   if (!fits) {
     result.warning =

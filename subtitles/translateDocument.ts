@@ -1,6 +1,6 @@
 import { SubflowError } from '../errors.js';
 import type { Cue, SubtitleDocument, SubtitleWarning } from './cue.js';
-import { reflowText, type ReflowOptions } from './reflow.js';
+import { reflowCueText, type ReflowOptions } from './reflow.js';
 import { SentenceSegmenter, splitTranslation, type Segment, type SegmentOptions } from './segment.js';
 import { maskTags, type MaskedText } from './tags.js';
 import { matchSourceQuotes } from './quotes.js';
@@ -12,7 +12,7 @@ import { isNonSpeech, joinUtterances, splitUtterances, type Utterance } from './
  * the caller translates those units however it likes, and `assemble` builds the translated document.
  *
  *   cue text ─▶ speaker turns ─▶ mask tags ─▶ sentences across cues ─▶ units
- *   translations ─▶ quotes the unit lacks dropped ─▶ split back over cues ─▶ restore tags ─▶ join turns ─▶ reflow
+ *   translations ─▶ quotes the unit lacks dropped ─▶ split back over cues ─▶ restore tags ─▶ join turns ─▶ reflow (reflowCueText)
  *
  * N cues in, N cues out, every start and end time and every format field unchanged; non-speech cues
  * (and non-speech turns of a dialogue cue) are passed through untouched and never sent to the translator.
@@ -71,7 +71,7 @@ interface CuePlan {
  * Splits a document into translation units; see the module comment. Any translator can drive it:
  *
  * @example
- * const prepared = prepareCues(doc, { maxLineLength: 42 });
+ * const prepared = prepareCues(doc, { maxLineLength: 32 });
  * // with a batch function …
  * const translated = prepared.assemble(await translateBatch(prepared.units));
  * // … or with the RxJS `translate` stage, which keeps order
@@ -182,7 +182,7 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
           const id = plan.pieceOfTurn[t];
           return id === undefined ? turn : { dash: turn.dash, text: pieces[id].mask.restore(pieceText[id]) };
         });
-        const reflowed = reflowText(joinUtterances(turns), options);
+        const reflowed = reflowCueText(joinUtterances(turns), options);
         if (reflowed.warning) {
           options.onWarning?.({
             message: `cue ${c + 1} at ${formatSrtTimestamp(cue.start)}: ${reflowed.warning}`,

@@ -49,11 +49,19 @@ export function splitUtterances(text: string): Utterance[] {
     });
 }
 
-/** Joins utterances one per line, each dash after any leading tags (so SRT `{\an8}` stays first). */
+/**
+ * Joins utterances one per line, each dash after any leading tags (so SRT `{\an8}` stays first). A
+ * turn with no text (an empty translation) keeps its dash without a trailing space.
+ */
 export function joinUtterances(utterances: readonly Utterance[]): string {
   return utterances
     .map(({ dash, text }) =>
-      dash ? text.replace(TAGS_AT_START, (tags) => `${tags.trimEnd()}${dash} `) : text,
+      dash
+        ? text.replace(
+            TAGS_AT_START,
+            (tags) => `${tags.trimEnd()}${dash}${tags.length < text.length ? ' ' : ''}`,
+          )
+        : text,
     )
     .join('\n');
 }

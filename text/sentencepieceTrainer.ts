@@ -15,7 +15,7 @@ export interface SentencePieceTrainOptions {
   inputFiles?: readonly string[];
   /** Sentences to train on, streamed to a temporary file (newlines inside a sentence become spaces). */
   sentences?: Iterable<string> | AsyncIterable<string>;
-  /** Output path without extension: `models/es-en/source` writes `source.model` and `source.vocab`. */
+  /** Output path without extension: `runs/es-en/source` writes `source.model` and `source.vocab`. */
   modelPrefix: string;
   /** Pieces in the vocabulary, the four special ids included. */
   vocabSize: number;
@@ -108,7 +108,7 @@ function validateOptions(options: SentencePieceTrainOptions): void {
   }
   const coverage = options.characterCoverage ?? 1;
   if (!(coverage > 0 && coverage <= 1)) bad('characterCoverage', `must be in (0, 1], got ${coverage}`);
-  if (!options.modelPrefix) bad('modelPrefix', 'must be a path such as models/es-en/source');
+  if (!options.modelPrefix) bad('modelPrefix', 'must be a path such as runs/es-en/source');
   for (const file of options.inputFiles ?? []) {
     // spm_train's --input is comma-separated; such a name cannot be passed through safely.
     if (file.includes(',')) bad('inputFiles', `entry ${file} contains a comma, which spm_train cannot read`);

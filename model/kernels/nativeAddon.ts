@@ -95,7 +95,7 @@ export interface NativeAddon {
   ): void;
   /**
    * Per row of logits [rows, cols]: the k best log-probabilities (logit − logsumexp, best first),
-   * their columns and how many are filled (as searchCommon.ts's topKLogSoftmaxRows), and the
+   * their columns and how many are filled (as searchInternals.ts's topKLogSoftmaxRows), and the
    * log-probability of column `extra`; outputs [rows·k], [rows·k], [rows], [rows].
    */
   topKLogSoftmax(

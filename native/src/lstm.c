@@ -1,4 +1,4 @@
-// The LSTM kernels: one cell step and its gradient (fusedKernels.ts's SubflowLstmCell and
+// The LSTM kernels: one cell step and its gradient (model/kernels/fusedKernels.ts's SubflowLstmCell and
 // SubflowLstmCellGrad), and whole sequences with their backpropagation through time
 // (lstmSequence.ts's SubflowLstmSequence and SubflowLstmSequenceGrad). Gate order [i f o g].
 #define _GNU_SOURCE
@@ -48,7 +48,7 @@ CLONES static void cell_backward(const float *restrict gates, const float *restr
 }
 
 // lstmCell(projection, recurrent, state, mask, out, batch, units): the forward step of
-// fusedKernels.ts's SubflowLstmCell. projection/recurrent [B,4H] (gates i, f, o, g), state and
+// model/kernels/fusedKernels.ts's SubflowLstmCell. projection/recurrent [B,4H] (gates i, f, o, g), state and
 // out [2,B,H] (h then c), mask [B]; a masked row keeps its state.
 static napi_value lstm_cell(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -82,7 +82,7 @@ static napi_value lstm_cell(napi_env env, napi_callback_info info) {
 }
 
 // lstmCellGrad(dState, projection, recurrent, state, mask, dz, dPrevious, batch, units): the
-// gradient of lstmCell (fusedKernels.ts's SubflowLstmCellGrad). dz [B,4H]; dPrevious [2,B,H] holds
+// gradient of lstmCell (model/kernels/fusedKernels.ts's SubflowLstmCellGrad). dz [B,4H]; dPrevious [2,B,H] holds
 // only the c part (h reaches the step through h·U, whose gradient the caller takes with a matMul).
 static napi_value lstm_cell_grad(napi_env env, napi_callback_info info) {
   size_t argc = 9;

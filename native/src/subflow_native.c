@@ -226,7 +226,7 @@ CLONES static void smoothed_xent_rows(const float *restrict z_all, const int32_t
 }
 
 // smoothedXent(logits, targets, weights, loss, grad, rows, vocab, smoothing): label-smoothed
-// cross-entropy per row and its gradient w.r.t. the logits (fusedKernels.ts's SubflowSmoothedXent):
+// cross-entropy per row and its gradient w.r.t. the logits (model/kernels/fusedKernels.ts's SubflowSmoothedXent):
 // loss = w·(lse(z) − (1−ε)·z_y − ε/V·Σz), grad = w·(softmax(z) − ε/V − (1−ε)·[k = y]).
 static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
   size_t argc = 8;
@@ -252,7 +252,7 @@ static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// The k largest of x[0..cols) (best first) and their columns, as searchCommon.ts's topKOfRow:
+// The k largest of x[0..cols) (best first) and their columns, as model/searchInternals.ts's topKOfRow:
 // NaN and −∞ never chosen, ties keep the lower column, column `skip` (or −1) excluded. Returns how
 // many of the k slots were filled.
 INLINE long top_k_of_row(const float *restrict x, long cols, long k, long skip, int32_t *restrict idx,
@@ -412,7 +412,7 @@ static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
 // decoderStep(ids, h, c, keys, values, mask, embedding, kernel, recurrent, bias, combine, outKernel,
 //   outBias, logits, hOut, cOut, weights, rows, srcLen, emb, units, valueDim, attUnits, vocab):
 // one incremental step of a one-layer LSTM decoder with Luong general attention for every row, in
-// one call (decodeKernels.ts's SubflowDecoderStep): z = E[id]·W + b + h·U, the LSTM cell, attention
+// one call (model/kernels/decodeKernels.ts's SubflowDecoderStep): z = E[id]·W + b + h·U, the LSTM cell, attention
 // over keys/values, h̃ = tanh(W_c [context; h']), logits = h̃·W_o + b_o. The same products and
 // loops as the op-by-op path; what it saves is ~20 tfjs dispatches and allocations a step.
 static napi_value decoder_step(napi_env env, napi_callback_info info) {

@@ -1,22 +1,13 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_MAX_SOURCE_LENGTH, type TranslateOptions } from '../../model/translateSentences.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { BACKEND_NAMES, DEFAULT_BACKEND, type BackendName } from '../../model/backend.js';
+import { TRANSLATE_DEFAULTS, type DecodingSettings } from '../../model/translateSentences.js';
 
-/** Backends a command may ask for (see model/backend.ts). */
-export const backendChoices = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
-
-/** The decoding flags shared by translate-text and eval, as commander parses them. */
-export interface DecodingFlags {
-  beam: number;
+/** The decoding flags shared by translate-text, translate and eval, as commander parses them. */
+export interface DecodingFlags extends Required<Omit<DecodingSettings, 'nBest' | 'replaceUnk'>> {
+  /** Only where the command has --n-best (translate-text). */
   nBest?: number;
-  alpha: number;
-  maxLengthRatio: number;
-  maxLengthConstant: number;
-  minLength: number;
-  batchSize: number;
-  maxTokens: number;
-  maxSourceLength: number;
   replaceUnk?: boolean;
-  backend: string;
+  backend: BackendName;
 }
 
 /** Help of `--max-source-length` (translate-text, eval, translate). */
@@ -40,38 +31,42 @@ export function nonNegative(value: string): number {
   return parsed;
 }
 
-/** Adds --beam, --n-best, --alpha, length limits and batching flags to a command. */
+/** `--backend <name>`, one of BACKEND_NAMES; with `withDefault` it defaults to DEFAULT_BACKEND. */
+export function backendOption(description = 'tfjs backend', withDefault = true): Option {
+  const option = new Option('--backend <name>', description).choices(BACKEND_NAMES);
+  return withDefault ? option.default(DEFAULT_BACKEND) : option;
+}
+
+/**
+ * Adds the flags every decoding command shares: --beam, --alpha, the length limits, batching, --max-source-length,
+ * --replace-unk and --backend (defaults from TRANSLATE_DEFAULTS and DEFAULT_BACKEND).
+ */
 export function decodingOptions(command: Command): Command {
+  const defaults = TRANSLATE_DEFAULTS;
   return command
-    .option('-b, --beam <k>', 'beam size; 1 is greedy', integer(1), 5)
-    .option('-n, --n-best <n>', 'print the n best translations per line (n ≤ beam)', integer(1))
-    .option('--alpha <a>', 'GNMT length-penalty exponent', nonNegative, 0.6)
-    .option('--max-length-ratio <r>', 'output tokens ≤ r · source tokens + constant', nonNegative, 2)
-    .option('--max-length-constant <c>', 'see --max-length-ratio', nonNegative, 10)
+    .option('-b, --beam <k>', 'beam size; 1 is greedy', integer(1), defaults.beam)
+    .option('--alpha <a>', 'GNMT length-penalty exponent', nonNegative, defaults.alpha)
+    .option(
+      '--max-length-ratio <r>',
+      'output tokens ≤ r · source tokens + constant',
+      nonNegative,
+      defaults.maxLengthRatio,
+    )
+    .option('--max-length-constant <c>', 'see --max-length-ratio', nonNegative, defaults.maxLengthConstant)
     .option(
       '--min-length <n>',
       'no EOS before n output tokens (0 allows an empty translation)',
       integer(0),
-      1,
+      defaults.minLength,
     )
-    .option('--batch-size <n>', 'sentences decoded together', integer(1), 64)
-    .option('--max-tokens <n>', 'source tokens (with padding) per batch', integer(1), 4000)
-    .option('--max-source-length <n>', MAX_SOURCE_LENGTH_HELP, integer(1), DEFAULT_MAX_SOURCE_LENGTH)
-    .option('--replace-unk', 'replace <unk> in the output with the most-attended source piece');
+    .option('--batch-size <n>', 'sentences decoded together', integer(1), defaults.batchSize)
+    .option('--max-tokens <n>', 'source tokens (with padding) per batch', integer(1), defaults.maxTokens)
+    .option('--max-source-length <n>', MAX_SOURCE_LENGTH_HELP, integer(1), defaults.maxSourceLength)
+    .option('--replace-unk', 'replace <unk> in the output with the most-attended source piece')
+    .addOption(backendOption());
 }
 
-/** Translate options from parsed flags. */
-export function searchOptionsOf(flags: DecodingFlags): TranslateOptions {
-  return {
-    beam: flags.beam,
-    nBest: flags.nBest,
-    alpha: flags.alpha,
-    maxLengthRatio: flags.maxLengthRatio,
-    maxLengthConstant: flags.maxLengthConstant,
-    minLength: flags.minLength,
-    batchSize: flags.batchSize,
-    maxTokens: flags.maxTokens,
-    maxSourceLength: flags.maxSourceLength,
-    replaceUnk: flags.replaceUnk ?? false,
-  };
+/** Adds --n-best, for commands that print more than one translation per input. */
+export function nBestOption(command: Command): Command {
+  return command.option('-n, --n-best <n>', 'print the n best translations per line (n ≤ beam)', integer(1));
 }

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import type { BackendName } from '../../model/backend.js';
 import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
 import { loadModel } from '../../model/translationModel.js';
+import { decodingSettingsOf } from '../../model/translateSentences.js';
 import { readLines, type InvalidUtf8Warning } from '../../text/lines.js';
 import { withInterrupt } from '../interrupt.js';
-import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
+import { decodingOptions, type DecodingFlags } from './decodingFlags.js';
 import { checkTextOutput, openTextOutput } from '../../text/textOutput.js';
 
 interface EvalFlags extends DecodingFlags {
@@ -24,7 +23,7 @@ async function readAll(file: string): Promise<string[]> {
   return lines;
 }
 
-/** `subflow eval --model DIR --src F --ref F [--out HYP] [--beam 5]`: BLEU and chrF2 of a model. */
+/** `subflow eval --model DIR --src F --ref F [--out HYP] [--beam K]`: BLEU and chrF2 of a model. */
 export function registerEvalCommand(program: Command): void {
   const command = program
     .command('eval')
@@ -34,42 +33,38 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--ref <file>', 'reference translations, line-aligned with --src (.gz allowed)')
     .option('-o, --out <file>', 'also write the hypotheses here (via a temp file)')
     .option('--json', 'print one JSON line instead of the two sacreBLEU lines');
-  decodingOptions(command)
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
-    .action(async (flags: EvalFlags) => {
-      if (flags.out) await checkTextOutput(flags.out, [flags.src, flags.ref]);
-      const [sources, references] = await Promise.all([readAll(flags.src), readAll(flags.ref)]);
-      const translationModel = await loadModel(flags.model, {
-        backend: flags.backend as BackendName,
-      });
-      process.stderr.write(`eval: ${translationModel.backend.reason}; ${sources.length} sentences\n`);
-      const output = flags.out ? await openTextOutput(flags.out, [flags.src, flags.ref]) : undefined;
-      try {
-        const result = await withInterrupt((signal) =>
-          evaluateModel(translationModel, sources, references, {
-            ...searchOptionsOf(flags),
-            nBest: 1,
-            signal,
-            onWarning: (w) => process.stderr.write(`eval: ${flags.src}:${w.index + 1}: ${w.message}\n`),
-          }),
-        );
-        if (output) {
-          for (const line of result.hypotheses) await output.write(line);
-          await output.commit();
-        }
-        process.stderr.write(
-          `eval: ${result.sentences} sentences in ${result.seconds.toFixed(1)} s (${result.sentencesPerSecond.toFixed(1)} sentences/s)\n`,
-        );
-        const { hypotheses: _hypotheses, ...figures } = result;
-        const lines = flags.json
-          ? [JSON.stringify({ model: translationModel.dir, beam: flags.beam, ...figures })]
-          : formatScores(result);
-        process.stdout.write(`${lines.join('\n')}\n`);
-      } catch (error) {
-        await output?.abort();
-        throw error;
-      } finally {
-        translationModel.dispose();
+  decodingOptions(command).action(async (flags: EvalFlags) => {
+    if (flags.out) await checkTextOutput(flags.out, [flags.src, flags.ref]);
+    const [sources, references] = await Promise.all([readAll(flags.src), readAll(flags.ref)]);
+    const translationModel = await loadModel(flags.model, { backend: flags.backend });
+    process.stderr.write(`eval: ${translationModel.backend.reason}; ${sources.length} sentences\n`);
+    const output = flags.out ? await openTextOutput(flags.out, [flags.src, flags.ref]) : undefined;
+    try {
+      const result = await withInterrupt((signal) =>
+        evaluateModel(translationModel, sources, references, {
+          ...decodingSettingsOf(flags),
+          nBest: 1,
+          signal,
+          onWarning: (w) => process.stderr.write(`eval: ${flags.src}:${w.index + 1}: ${w.message}\n`),
+        }),
+      );
+      if (output) {
+        for (const line of result.hypotheses) await output.write(line);
+        await output.commit();
       }
-    });
+      process.stderr.write(
+        `eval: ${result.sentences} sentences in ${result.seconds.toFixed(1)} s (${result.sentencesPerSecond.toFixed(1)} sentences/s)\n`,
+      );
+      const { hypotheses: _hypotheses, ...figures } = result;
+      const lines = flags.json
+        ? [JSON.stringify({ model: translationModel.dir, beam: flags.beam, ...figures })]
+        : formatScores(result);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    } catch (error) {
+      await output?.abort();
+      throw error;
+    } finally {
+      translationModel.dispose();
+    }
+  });
 }

@@ -1,11 +1,10 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { runPipeline } from '../runner.js';
 import { listStages } from '../registry.js';
 import { withInterrupt } from '../interrupt.js';
 import '../stages/index.js';
-
-const backends = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+import { backendOption } from './decodingFlags.js';
 
 /** `subflow run CONFIG` and `subflow stages`. */
 export function registerRunCommand(program: Command): void {
@@ -13,7 +12,7 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run a YAML pipeline config (see config/ for commented examples)')
     .argument('<config>', 'pipeline config file')
-    .addOption(new Option('--backend <name>', 'override the config backend').choices(backends))
+    .addOption(backendOption('override the config backend', false))
     .option('-q, --quiet', 'no progress bars, only log lines')
     .action(async (file: string, options: { backend?: string; quiet?: boolean }) => {
       const config = await loadConfig(file);

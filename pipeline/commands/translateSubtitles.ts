@@ -2,8 +2,8 @@ import { Option, type Command } from 'commander';
 import { SubflowError } from '../../errors.js';
 import { translateSubtitles, type TranslateSubtitlesOptions } from '../../jobs/translateSubtitles.js';
 import { withInterrupt } from '../interrupt.js';
-import { DEFAULT_MAX_SOURCE_LENGTH } from '../../model/translateSentences.js';
-import { backendChoices, integer, MAX_SOURCE_LENGTH_HELP, nonNegative } from './decodingFlags.js';
+import { REFLOW_DEFAULTS } from '../../subtitles/reflow.js';
+import { decodingOptions, integer, type DecodingFlags } from './decodingFlags.js';
 
 /**
  * `subflow translate [--model DIR] INPUT…`: translates the subtitle track of videos, subtitle files
@@ -11,7 +11,7 @@ import { backendChoices, integer, MAX_SOURCE_LENGTH_HELP, nonNegative } from './
  * any file failed, 130 when interrupted by Ctrl-C (SIGINT), 143 by SIGTERM.
  */
 export function registerTranslateSubtitlesCommand(program: Command): void {
-  program
+  const command = program
     .command('translate')
     .description('translate the subtitles of videos, subtitle files or folders of them (recursive)')
     .argument(
@@ -45,22 +45,22 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
       '--skip-existing',
       'skip a file whose outputs all exist and are newer than it (e.g. after Ctrl-C)',
     )
-    .option('-b, --beam <k>', 'beam size; 1 is greedy', integer(1), 5)
-    .option('--alpha <a>', 'GNMT length-penalty exponent', nonNegative, 0.6)
-    .option('--batch-size <n>', 'sentences decoded together', integer(1), 64)
-    .option('--max-tokens <n>', 'source tokens (with padding) per batch', integer(1), 4000)
-    .option('--max-source-length <n>', MAX_SOURCE_LENGTH_HELP, integer(1), DEFAULT_MAX_SOURCE_LENGTH)
     .option(
       '--encoding <codepage>',
       'decode subtitle bytes with this encoding (cp1252, gbk …); default: detected',
     )
     .option('--strict', 'refuse malformed subtitles instead of repairing them with warnings')
-    .option('--max-line-length <n>', 'characters per line (tags not counted)', integer(1), 42)
-    .option('--max-lines <n>', 'lines per cue', integer(1), 2)
+    .option(
+      '--max-line-length <n>',
+      'characters per line (tags not counted)',
+      integer(1),
+      REFLOW_DEFAULTS.maxLineLength,
+    )
+    .option('--max-lines <n>', 'lines per cue', integer(1), REFLOW_DEFAULTS.maxLines)
     .option('--bom', 'start written subtitle files with a UTF-8 byte order mark')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
-    .option('-q, --quiet', 'no progress bar, only log lines')
-    .action(async (inputs: string[], flags: TranslateSubtitlesOptions) => {
+    .option('-q, --quiet', 'no progress bar, only log lines');
+  decodingOptions(command).action(
+    async (inputs: string[], flags: TranslateSubtitlesOptions & DecodingFlags) => {
       const log = (line: string) => void process.stderr.write(`${line}\n`);
       // The INTERRUPTED error is thrown inside withInterrupt, which records the signal for the exit code.
       const summary = await withInterrupt(async (signal) => {
@@ -80,5 +80,6 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
         return run;
       });
       if (summary.failed.length > 0) process.exitCode = 1;
-    });
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   concatMap,
   defaultIfEmpty,
@@ -10,14 +10,14 @@ import {
   type Observable,
 } from 'rxjs';
 import { SubflowError } from '../../errors.js';
-import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../model/translationModel.js';
+import { decodingSettingsOf } from '../../model/translateSentences.js';
 import { translate } from '../../operators/translate.js';
 import { assertReadableFile, readLines } from '../../text/lines.js';
 import type { Translation } from '../../types.js';
 import { withInterrupt } from '../interrupt.js';
 import { checkTextOutput, openTextOutput, type TextOutput } from '../../text/textOutput.js';
-import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
+import { decodingOptions, nBestOption, type DecodingFlags } from './decodingFlags.js';
 
 interface TranslateTextFlags extends DecodingFlags {
   model?: string;
@@ -26,7 +26,7 @@ interface TranslateTextFlags extends DecodingFlags {
 }
 
 /**
- * `subflow translate-text --model DIR [--beam 5] [--n-best N] [--input F] [--output F]`: one
+ * `subflow translate-text --model DIR [--beam K] [--n-best N] [--input F] [--output F]`: one
  * translation per input line, streamed (stdin → stdout by default). With --n-best N > 1 each input
  * gives N lines `i ||| text ||| score` (i 0-based, best first), as Moses and fairseq print them.
  */
@@ -40,39 +40,35 @@ export function registerTranslateTextCommand(program: Command): void {
     )
     .option('-i, --input <file>', 'text to translate, one sentence per line (default: stdin)')
     .option('-o, --output <file>', 'where to write translations (default: stdout); written via a temp file');
-  decodingOptions(command)
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
-    .action(async (flags: TranslateTextFlags) => {
-      if (flags.input) await assertReadableFile(flags.input);
-      if (flags.output) await checkTextOutput(flags.output, flags.input ? [flags.input] : []);
-      const translationModel = await loadModel(flags.model, {
-        backend: flags.backend as BackendName,
-      });
-      process.stderr.write(`translate-text: ${translationModel.backend.reason}\n`);
-      const options = searchOptionsOf(flags);
-      const output = flags.output
-        ? await openTextOutput(flags.output, flags.input ? [flags.input] : [])
-        : undefined;
-      try {
-        const count = await withInterrupt((signal) =>
-          translateLines(flags.input, output, signal, (lines) =>
-            lines.pipe(
-              translate(translationModel, {
-                ...options,
-                onWarning: (w) => process.stderr.write(`translate-text: line ${w.index + 1}: ${w.message}\n`),
-              }),
-            ),
+  nBestOption(decodingOptions(command)).action(async (flags: TranslateTextFlags) => {
+    if (flags.input) await assertReadableFile(flags.input);
+    if (flags.output) await checkTextOutput(flags.output, flags.input ? [flags.input] : []);
+    const translationModel = await loadModel(flags.model, { backend: flags.backend });
+    process.stderr.write(`translate-text: ${translationModel.backend.reason}\n`);
+    const options = decodingSettingsOf(flags);
+    const output = flags.output
+      ? await openTextOutput(flags.output, flags.input ? [flags.input] : [])
+      : undefined;
+    try {
+      const count = await withInterrupt((signal) =>
+        translateLines(flags.input, output, signal, (lines) =>
+          lines.pipe(
+            translate(translationModel, {
+              ...options,
+              onWarning: (w) => process.stderr.write(`translate-text: line ${w.index + 1}: ${w.message}\n`),
+            }),
           ),
-        );
-        await output?.commit();
-        process.stderr.write(`translate-text: ${count} lines translated\n`);
-      } catch (error) {
-        await output?.abort();
-        throw error;
-      } finally {
-        translationModel.dispose();
-      }
-    });
+        ),
+      );
+      await output?.commit();
+      process.stderr.write(`translate-text: ${count} lines translated\n`);
+    } catch (error) {
+      await output?.abort();
+      throw error;
+    } finally {
+      translationModel.dispose();
+    }
+  });
 }
 
 /** Streams input lines through `pipeline` and writes each result as it arrives; returns the line count. */

@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { bucketBatch } from '../../operators/bucketBatch.js';
+import { BUCKET_DEFAULTS, bucketBatch } from '../../operators/bucketBatch.js';
 import { FlowGate } from '../../flowGate.js';
-import { cleanPairs, type CleanStats } from '../../operators/cleanPairs.js';
+import { CLEAN_DEFAULTS, cleanPairs, type CleanStats } from '../../operators/cleanPairs.js';
 import { readParallel, type ParallelSource } from '../../operators/readParallel.js';
 import { tokenize } from '../../operators/tokenize.js';
 import { registerStage } from '../registry.js';
@@ -62,10 +62,10 @@ registerStage({
   summary:
     'normalise text and drop empty, over-long, length-mismatched and duplicate pairs (train split only)',
   options: z.strictObject({
-    maxLength: z.number().int().nonnegative().default(100),
-    lengthRatio: z.number().nonnegative().default(2.5),
-    dedupe: z.boolean().default(true),
-    dedupeWindow: z.number().int().positive().default(2_000_000),
+    maxLength: z.number().int().nonnegative().default(CLEAN_DEFAULTS.maxLength),
+    lengthRatio: z.number().nonnegative().default(CLEAN_DEFAULTS.lengthRatio),
+    dedupe: z.boolean().default(CLEAN_DEFAULTS.dedupe),
+    dedupeWindow: z.number().int().positive().default(CLEAN_DEFAULTS.dedupeWindow),
   }),
   needs: ['pairs'],
   provides: ['pairs'],
@@ -116,8 +116,8 @@ registerStage({
   name: 'bucketBatch',
   summary: 'group encoded pairs into padded batches of similar length under a token budget',
   options: z.strictObject({
-    maxTokens: z.number().int().positive().default(2000),
-    poolSize: z.number().int().positive().default(100_000),
+    maxTokens: z.number().int().positive().default(BUCKET_DEFAULTS.maxTokens),
+    poolSize: z.number().int().positive().default(BUCKET_DEFAULTS.poolSize),
     maxBatchSize: z.number().int().positive().optional(),
   }),
   needs: ['encoded'],

@@ -4,23 +4,29 @@ import { z } from 'zod';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../model/translationModel.js';
-import { DEFAULT_MAX_SOURCE_LENGTH } from '../../model/translateSentences.js';
+import { TRANSLATE_DEFAULTS } from '../../model/translateSentences.js';
 import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
 import { openTextOutput } from '../../text/textOutput.js';
 import { registerStage } from '../registry.js';
+
+/** A read stage with each split the evaluate stage can use, for its hint. */
+const READ_WITH_SPLIT = {
+  test: '"- read: { train: { source: …, target: … }, test: { source: …, target: … } }"',
+  dev: '"- read: { train: { source: …, target: … }, dev: { source: …, target: … } }"',
+};
 
 registerStage({
   name: 'evaluate',
   summary: 'translate the test (or dev) split with the trained model and report BLEU and chrF2',
   options: z.strictObject({
     split: z.enum(['test', 'dev']).default('test'),
-    beam: z.number().int().min(1).default(5),
-    alpha: z.number().nonnegative().default(0.6),
-    maxLengthRatio: z.number().nonnegative().default(2),
-    maxLengthConstant: z.number().nonnegative().default(10),
-    batchSize: z.number().int().positive().default(64),
-    maxTokens: z.number().int().positive().default(4000),
-    maxSourceLength: z.number().int().positive().default(DEFAULT_MAX_SOURCE_LENGTH),
+    beam: z.number().int().min(1).default(TRANSLATE_DEFAULTS.beam),
+    alpha: z.number().nonnegative().default(TRANSLATE_DEFAULTS.alpha),
+    maxLengthRatio: z.number().nonnegative().default(TRANSLATE_DEFAULTS.maxLengthRatio),
+    maxLengthConstant: z.number().nonnegative().default(TRANSLATE_DEFAULTS.maxLengthConstant),
+    batchSize: z.number().int().positive().default(TRANSLATE_DEFAULTS.batchSize),
+    maxTokens: z.number().int().positive().default(TRANSLATE_DEFAULTS.maxTokens),
+    maxSourceLength: z.number().int().positive().default(TRANSLATE_DEFAULTS.maxSourceLength),
     /** Hypotheses file, relative to workDir. Default `<split>.hyp`. */
     output: z.string().min(1).optional(),
   }),
@@ -32,7 +38,7 @@ registerStage({
     if (!read) {
       throw new SubflowError('CONFIG_INVALID', `evaluate: the read stage has no ${split} split`, {
         key: `evaluate.split`,
-        hint: `add "${split}: { source: …, target: … }" to the read stage, or choose the other split`,
+        hint: `give the read stage a ${split} split, e.g. ${READ_WITH_SPLIT[split]}, or choose the other split`,
       });
     }
     const pairs = await lastValueFrom(read().pipe(toArray()));

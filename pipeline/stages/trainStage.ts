@@ -4,7 +4,8 @@ import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import { z } from 'zod';
 import { SubflowError } from '../../errors.js';
 import { resolveBackend, type BackendName } from '../../model/backend.js';
-import { REF_SMALL } from '../../model/config.js';
+import { ATTENTION_KINDS, REF_SMALL } from '../../model/config.js';
+import { TRAINING_DEFAULTS } from '../../model/trainerOptions.js';
 import { Seq2Seq } from '../../model/seq2seq.js';
 import { trainEpochs } from '../../operators/train.js';
 import type { TrainEvent } from '../../types.js';
@@ -23,12 +24,12 @@ const modelOptions = z.strictObject({
   encoderUnits: z.number().int().positive().default(REF_SMALL.encoderUnits),
   decoderUnits: z.number().int().positive().default(REF_SMALL.decoderUnits),
   attentionalUnits: z.number().int().positive().optional(),
-  attention: z.enum(['luong-general', 'bahdanau']).default('luong-general'),
-  encoderLayers: z.number().int().positive().default(1),
-  decoderLayers: z.number().int().positive().default(1),
-  inputFeeding: z.boolean().default(false),
-  dropout: z.number().min(0).lt(1).default(0.2),
-  labelSmoothing: z.number().min(0).lt(1).default(0.1),
+  attention: z.enum(ATTENTION_KINDS).default(REF_SMALL.attention),
+  encoderLayers: z.number().int().positive().default(REF_SMALL.encoderLayers),
+  decoderLayers: z.number().int().positive().default(REF_SMALL.decoderLayers),
+  inputFeeding: z.boolean().default(REF_SMALL.inputFeeding),
+  dropout: z.number().min(0).lt(1).default(REF_SMALL.dropout),
+  labelSmoothing: z.number().min(0).lt(1).default(REF_SMALL.labelSmoothing),
 });
 
 const schedule = z.discriminatedUnion('kind', [
@@ -56,9 +57,9 @@ const languageCode = z.string().transform((code, context) => {
 export const trainStageOptions = z.strictObject({
   model: modelOptions.default(modelOptions.parse({})),
   languages: z.strictObject({ source: languageCode, target: languageCode }).optional(),
-  learningRate: z.number().positive().default(1e-3),
-  clipNorm: z.number().nonnegative().default(5),
-  schedule: schedule.default({ kind: 'constant' }),
+  learningRate: z.number().positive().default(TRAINING_DEFAULTS.learningRate),
+  clipNorm: z.number().nonnegative().default(TRAINING_DEFAULTS.clipNorm),
+  schedule: schedule.default(TRAINING_DEFAULTS.schedule),
   maxSteps: z.number().int().positive().optional(),
   maxEpochs: z.number().int().positive().optional(),
   maxMinutes: z.number().positive().optional(),
@@ -71,8 +72,8 @@ export const trainStageOptions = z.strictObject({
       minDelta: z.number().nonnegative().optional(),
     })
     .optional(),
-  checkpointEvery: z.number().int().positive().default(1000),
-  keepLast: z.number().int().nonnegative().default(3),
+  checkpointEvery: z.number().int().positive().default(TRAINING_DEFAULTS.checkpointEvery),
+  keepLast: z.number().int().nonnegative().default(TRAINING_DEFAULTS.keepLast),
   weightsDtype: z.enum(['float32', 'float16']).default('float32'),
   resume: z.boolean().default(true),
 });

@@ -23,6 +23,17 @@ function nativeAndJs(compute: () => tf.Tensor[]): { native: number[][]; js: numb
   return { native, js };
 }
 
+/**
+ * Skips a test that compares the C kernels with the JS loops when the addon is not loaded: both
+ * sides would run the same JS and the comparison could not fail. The reason goes into the title.
+ */
+function skipWithoutAddon(context: Mocha.Context): void {
+  const { addon, status } = loadNativeAddon();
+  if (addon) return;
+  if (context.test) context.test.title += ` (skipped: ${status.description})`;
+  context.skip();
+}
+
 function worstAbsolute(actual: number[][], expected: number[][]): number {
   expect(actual.map((a) => a.length)).to.deep.equal(expected.map((e) => e.length));
   return Math.max(...actual.flatMap((values, i) => values.map((v, k) => Math.abs(v - expected[i][k]))));
@@ -51,7 +62,7 @@ describe('native element-wise kernels and block gather', function () {
         await useBackend(backend);
       });
 
-      it('top-k log-probabilities from logits: C = JS = log-softmax then top-k (ties, NaN, −∞, a skipped column)', () => {
+      const topKCase = () => {
         const rng = new SeededRandom(13);
         const [rows, cols] = [7, 50];
         const values = Float32Array.from({ length: rows * cols }, () => Math.round(rng.next() * 20) / 4 - 5);
@@ -59,41 +70,66 @@ describe('native element-wise kernels and block gather', function () {
         values[3 * cols + 7] = NaN; // no usable distribution
         values.fill(1, 4 * cols, 5 * cols); // all ties
         values[5 * cols + EOS_ID] = 30; // EOS dominates
-        const logits = tf.tensor2d(values, [rows, cols]);
+        return { rows, cols, logits: tf.tensor2d(values, [rows, cols]) };
+      };
+      const topKSettings = [
+        [1, -1],
+        [5, EOS_ID],
+        [7, 0],
+      ];
+
+      it('top-k log-probabilities from logits (JS loop) = log-softmax then top-k (ties, NaN, −∞, a skipped column)', () => {
+        const { rows, cols, logits } = topKCase();
         const logProbs = tf.logSoftmax(logits).dataSync() as Float32Array;
-        for (const [k, skip] of [
-          [1, -1],
-          [5, EOS_ID],
-          [7, 0],
-        ]) {
-          const results = [true, false].map((native) => {
-            setNativeKernelsEnabled(native);
-            return topKLogSoftmaxRows(logits, k, skip);
-          });
+        for (const [k, skip] of topKSettings) {
+          setNativeKernelsEnabled(false);
+          const got = topKLogSoftmaxRows(logits, k, skip);
           setNativeKernelsEnabled(true);
-          for (const got of results) {
-            for (let row = 0; row < rows; row++) {
-              const plain = topKOfRow(logProbs, row * cols, cols, k, skip);
-              const count = row === 3 ? 0 : plain.count;
-              expect(got.counts[row], `row ${row} count`).to.equal(count);
-              expect(Array.from(got.indices.subarray(row * k, row * k + count))).to.deep.equal(
-                Array.from(plain.indices.subarray(0, count)),
-              );
-              for (let j = 0; j < count; j++)
-                expect(got.values[row * k + j]).to.be.closeTo(plain.values[j], 1e-5);
-              const eos = logProbs[row * cols + EOS_ID];
-              if (row === 2) expect(got.eosLogProbs[row]).to.equal(-Infinity);
-              else if (row !== 3) expect(got.eosLogProbs[row]).to.be.closeTo(eos, 1e-5);
-            }
-            expect(got.counts[2]).to.equal(Math.min(k, 2));
-            expect(got.counts[3]).to.equal(0);
+          for (let row = 0; row < rows; row++) {
+            const plain = topKOfRow(logProbs, row * cols, cols, k, skip);
+            const count = row === 3 ? 0 : plain.count;
+            expect(got.counts[row], `row ${row} count`).to.equal(count);
+            expect(Array.from(got.indices.subarray(row * k, row * k + count))).to.deep.equal(
+              Array.from(plain.indices.subarray(0, count)),
+            );
+            for (let j = 0; j < count; j++)
+              expect(got.values[row * k + j]).to.be.closeTo(plain.values[j], 1e-5);
+            const eos = logProbs[row * cols + EOS_ID];
+            if (row === 2) expect(got.eosLogProbs[row]).to.equal(-Infinity);
+            else if (row !== 3) expect(got.eosLogProbs[row]).to.be.closeTo(eos, 1e-5);
           }
+          expect(got.counts[2]).to.equal(Math.min(k, 2));
+          expect(got.counts[3]).to.equal(0);
         }
         logits.dispose();
       });
 
-      it("the native Tanh matches the backend's own (tiny, saturated, ±∞, NaN) and keeps its gradient", () => {
+      it('top-k log-probabilities from logits: C = JS (ties, NaN, −∞, a skipped column)', function () {
+        skipWithoutAddon(this);
+        const { logits } = topKCase();
+        for (const [k, skip] of topKSettings) {
+          const [native, js] = [true, false].map((enabled) => {
+            setNativeKernelsEnabled(enabled);
+            return topKLogSoftmaxRows(logits, k, skip);
+          });
+          setNativeKernelsEnabled(true);
+          expect(Array.from(native.counts)).to.deep.equal(Array.from(js.counts));
+          expect(Array.from(native.indices)).to.deep.equal(Array.from(js.indices));
+          native.values.forEach((value, i) => {
+            if (value === -Infinity) expect(js.values[i]).to.equal(-Infinity);
+            else expect(value, `value ${i}`).to.be.closeTo(js.values[i], 1e-5);
+          });
+          native.eosLogProbs.forEach((value, row) => {
+            if (!Number.isFinite(value)) expect(js.eosLogProbs[row]).to.deep.equal(value);
+            else expect(value, `EOS of row ${row}`).to.be.closeTo(js.eosLogProbs[row], 1e-5);
+          });
+        }
+        logits.dispose();
+      });
+
+      it("the native Tanh matches the backend's own (tiny, saturated, ±∞, NaN) and keeps its gradient", function () {
         expect(tf.getKernel('Tanh', backend)?.kernelFunc.name).to.equal('subflowTanh');
+        skipWithoutAddon(this);
         const rng = new SeededRandom(21);
         const x = tf.tensor1d([
           ...Array.from({ length: 300 }, () => (rng.next() * 2 - 1) * 12),
@@ -122,7 +158,7 @@ describe('native element-wise kernels and block gather', function () {
         x.dispose();
       });
 
-      it("the attention step kernel: C = JS = the training graph's attend (padded positions, one-step queries)", () => {
+      const attentionCase = () => {
         const rng = new SeededRandom(31);
         const [rows, srcLen, dim, valueDim] = [5, 7, 12, 10];
         const query = uniform(rng, [rows, dim], 1) as tf.Tensor2D;
@@ -133,10 +169,19 @@ describe('native element-wise kernels and block gather', function () {
           [rows, srcLen],
         );
         const combineKernel = uniform(rng, [valueDim + dim, 6], 0.5) as tf.Tensor2D;
-        const { native, js } = nativeAndJs(() => {
+        const step = () => {
           const { combined, weights } = attentionStep(query, keys, values, mask);
           return [tf.tanh(tf.matMul(combined, combineKernel)), weights];
-        });
+        };
+        const dispose = () => tf.dispose([query, keys, values, mask, combineKernel]);
+        return { srcLen, dim, query, keys, values, mask, combineKernel, step, dispose };
+      };
+
+      it("the attention step kernel (JS loop) = the training graph's attend (padded positions, one-step queries)", () => {
+        const { srcLen, dim, query, keys, values, mask, combineKernel, step, dispose } = attentionCase();
+        setNativeKernelsEnabled(false);
+        const js = tf.tidy(() => step().map((t) => Array.from(t.dataSync())));
+        setNativeKernelsEnabled(true);
         const graph = tf.tidy(() => {
           const result = attend(tf.expandDims(query, 1) as tf.Tensor3D, keys, values, mask, {
             kind: 'luong-general',
@@ -145,14 +190,22 @@ describe('native element-wise kernels and block gather', function () {
           });
           return [result.attentional, result.weights].map((t) => Array.from(t.dataSync()));
         });
-        expect(worstAbsolute(native, js)).to.be.below(1e-6);
         expect(worstAbsolute(js, graph)).to.be.below(1e-6);
         // padded positions get no weight
         expect(js[1][srcLen - 1 + srcLen]).to.equal(0);
-        tf.dispose([query, keys, values, mask, combineKernel]);
+        dispose();
       });
 
-      it('the one-call native decoder step equals the op-by-op step (log-probabilities, state, attention; padded sources)', async () => {
+      it('the attention step kernel: C = JS (padded positions, one-step queries)', function () {
+        skipWithoutAddon(this);
+        const { step, dispose } = attentionCase();
+        const { native, js } = nativeAndJs(step);
+        expect(worstAbsolute(native, js)).to.be.below(1e-6);
+        dispose();
+      });
+
+      it('the one-call native decoder step equals the op-by-op step (log-probabilities, state, attention; padded sources)', async function () {
+        skipWithoutAddon(this);
         const model = tinyModel();
         const batch = makeBatch(tinyPairs());
         const steps = (): number[][] => {
@@ -198,7 +251,7 @@ describe('native element-wise kernels and block gather', function () {
       });
 
       it('the C LSTM cell and its gradient match the JS loops (masked rows, saturated and tiny gates)', function () {
-        if (!loadNativeAddon().addon) this.skip();
+        skipWithoutAddon(this);
         const rng = new SeededRandom(8);
         const [batch, units] = [6, 37];
         // Pre-activations from ±12 (saturated) down to ±1e-3 (tanh's series branch).
@@ -286,7 +339,7 @@ describe('native element-wise kernels and block gather', function () {
       });
 
       it('the C label-smoothed cross-entropy and its gradient match the JS loop (PAD rows, peaked rows)', function () {
-        if (!loadNativeAddon().addon) this.skip();
+        skipWithoutAddon(this);
         const rng = new SeededRandom(10);
         const logits = tf.concat(
           [uniform(rng, [5, 300], 15), uniform(rng, [2, 300], 1e-2)],

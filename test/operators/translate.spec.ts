@@ -190,10 +190,26 @@ describe('operators/translate', function () {
       for (const row of t.attention!) expect(row).to.have.length(sourceTokens);
     });
 
-    it('stops between batches when its signal is aborted', async () => {
+    it('stops between batches when its signal is aborted, decoding no later batch', async () => {
+      const aborted = new AbortController();
+      aborted.abort();
+      await expectCode(translateSentences(model, ['uno'], { signal: aborted.signal }), 'INTERRUPTED');
+
+      // Abort while the first of three batches is being decoded: the search encodes once per batch.
       const controller = new AbortController();
-      controller.abort();
-      await expectCode(translateSentences(model, ['uno'], { signal: controller.signal }), 'INTERRUPTED');
+      let encoded = 0;
+      const counting = Object.create(model.model) as typeof model.model;
+      counting.encode = (src, srcLen) => {
+        encoded += 1;
+        controller.abort();
+        return model.model.encode(src, srcLen);
+      };
+      const run = translateSentences({ ...model, model: counting }, sentences(3, 5), {
+        batchSize: 1,
+        signal: controller.signal,
+      });
+      await expectCode(run, 'INTERRUPTED');
+      expect(encoded, 'batches decoded').to.equal(1);
     });
   });
 

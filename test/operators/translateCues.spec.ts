@@ -5,7 +5,7 @@ import { loadModel, type TranslationModel } from '../../model/translationModel.j
 import { modelTranslator, translateCues, type UnitTranslator } from '../../operators/translateCues.js';
 import type { Cue } from '../../subtitles/cue.js';
 import { prepareCues } from '../../subtitles/translateDocument.js';
-import { DEFAULT_MAX_SOURCE_LENGTH } from '../../model/translateSentences.js';
+import { TRANSLATE_DEFAULTS } from '../../model/translateSentences.js';
 import { BUNDLED_MODEL, longestLoop, shortVerses } from '../helpers/bibleVerses.js';
 import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';
 import { stripTags } from '../../subtitles/tags.js';
@@ -185,7 +185,7 @@ describe('translateCues', function () {
       ];
       const units = prepareCues({ format: 'srt', cues }).units;
       const count = (text: string) => model.sourceTokenizer.encode(text).length;
-      expect(count(units[1])).to.be.greaterThan(10 * DEFAULT_MAX_SOURCE_LENGTH);
+      expect(count(units[1])).to.be.greaterThan(10 * TRANSLATE_DEFAULTS.maxSourceLength);
 
       // Every source row the model encodes, by its length (EOS included).
       const encoded: number[] = [];
@@ -207,7 +207,7 @@ describe('translateCues', function () {
       expect(encoded.reduce((sum, length) => sum + length - 1, 0)).to.equal(
         units.reduce((sum, unit) => sum + count(unit), 0),
       );
-      expect(Math.max(...encoded)).to.be.at.most(DEFAULT_MAX_SOURCE_LENGTH + 1);
+      expect(Math.max(...encoded)).to.be.at.most(TRANSLATE_DEFAULTS.maxSourceLength + 1);
       expect(encoded.length).to.be.at.least(2 + es.length);
       expect(warnings.some((w) => /in \d+ parts/.test(w))).to.equal(true);
 

@@ -26,6 +26,7 @@ describe('subflow inspect', function () {
 
   it('marks bitmap tracks as needing OCR', async () => {
     const result = await runCli(['inspect', fixtures.bitmapMkv]);
+    expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/hdmv_pgs_subtitle\s+bitmap \(needs OCR\)\s+eng/);
   });
 

@@ -177,6 +177,28 @@ describe('subflow translate', function () {
     expect((await readSubtitleFile(written)).document.cues).to.have.length(3);
   });
 
+  it('takes the decoding flags of translate-text (length limits, --replace-unk), but not --n-best', async () => {
+    const work = folder();
+    const srt = join(work, 'short.srt');
+    writeFileSync(srt, SPANISH_SRT);
+    const args = ['--max-length-ratio', '0', '--max-length-constant', '1', '--min-length', '0'];
+    const result = await cli(srt, ...args, '--replace-unk', '--beam', '2');
+    expect(result.code, result.stderr).to.equal(0);
+    const translated = await readSubtitleFile(join(work, 'short.eng.srt'));
+    // One output token per sentence at most: a word or less on every cue.
+    const words = (line: string) =>
+      line
+        .replace(/<[^<>]*>/g, '')
+        .replace(/^[-–—]/, '')
+        .split(/\s+/)
+        .filter(Boolean).length;
+    for (const line of translated.document.cues.flatMap((cue) => cue.text.split('\n')))
+      expect(words(line), line).to.be.at.most(1);
+    const nBest = await cli(srt, '--n-best', '2');
+    expect(nBest.code).to.equal(1);
+    expect(nBest.stderr).to.match(/unknown option '--n-best'/);
+  });
+
   it('reports a corrupt file, still writes the good one, prints a summary and exits non-zero', async () => {
     const work = folder();
     writeFileSync(join(work, 'good.srt'), SPANISH_SRT);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { reflowText } from '../../subtitles/reflow.js';
+import { reflowCueText, reflowText } from '../../subtitles/reflow.js';
 import { stripTags, visibleLength } from '../../subtitles/tags.js';
 
 describe('reflow', () => {
@@ -47,5 +47,22 @@ describe('reflow', () => {
     expect(result.text.split('\n').every((line) => line.length <= 42)).to.equal(true);
     const long = reflowText(`${'x'.repeat(50)} y`);
     expect(long).to.deep.include({ fits: false, text: `${'x'.repeat(50)}\ny` });
+  });
+});
+
+describe('reflowCueText: the one rule of the reflow operator and translateDocument', () => {
+  it('keeps text whose lines already fit, and non-speech, exactly as they are', () => {
+    expect(reflowCueText('Short\nlines')).to.deep.equal({ text: 'Short\nlines', lines: 2, fits: true });
+    const song = `♪ ${'la '.repeat(30).trim()} ♪`;
+    expect(reflowCueText(song).text).to.equal(song);
+    expect(reflowCueText(song, { force: true }).text).to.equal(song);
+  });
+
+  it('re-breaks text that does not fit, and fitting text when forced, as reflowText does', () => {
+    const long = 'A long time ago, in a city far away, there lived a man who could not read.';
+    expect(reflowCueText(long)).to.deep.equal(reflowText(long));
+    expect(reflowCueText('one\ntwo\nthree')).to.deep.equal(reflowText('one\ntwo\nthree'));
+    expect(reflowCueText('Short\nlines', { force: true }).text).to.equal('Short lines');
+    expect(reflowCueText('abc def', { maxLineLength: 3 }).text).to.equal('abc\ndef');
   });
 });

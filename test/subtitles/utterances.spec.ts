@@ -34,6 +34,14 @@ describe('utterances', () => {
   it('joins turns one per line with the dash after leading tags', () => {
     expect(joinUtterances(splitUtterances('{\\an8}- Hola.\n- Adiós.'))).to.equal('{\\an8}- Hola.\n- Adiós.');
     expect(joinUtterances(splitUtterances('- Hi. - Hello.'))).to.equal('- Hi.\n- Hello.');
+    // An empty translation of a turn keeps its dash, with no trailing space.
+    expect(
+      joinUtterances([
+        { dash: '-', text: '' },
+        { dash: '-', text: '<i></i>' },
+        { dash: '-', text: 'Hola.' },
+      ]),
+    ).to.equal('-\n<i></i>-\n- Hola.');
   });
 
   it('detects non-speech cues', () => {
