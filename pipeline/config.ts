@@ -44,7 +44,7 @@ export async function loadConfig(file: string): Promise<PipelineConfig> {
     throw new SubflowError('CONFIG_NOT_FOUND', `cannot read config ${file}`, {
       file,
       cause,
-      hint: 'ready-made configs are in the config/ folder, e.g. config/demo.yaml',
+      hint: 'ready-made configs are in the config/ folder, e.g. config/toy.yaml',
     });
   }
   return parseConfig(text, file);
