@@ -214,6 +214,10 @@ function checkpointHint(dir: string): string {
   for (const candidate of [path.join(dir, 'checkpoints', 'best'), path.join(dir, 'best')]) {
     if (fs.existsSync(path.join(candidate, MODEL_JSON))) return `did you mean ${candidate}?`;
   }
+  const last = path.join(path.dirname(dir), 'last');
+  if (path.basename(dir) === 'best' && fs.existsSync(path.join(last, MODEL_JSON))) {
+    return `this run has no best/ (it is written at validations, so the config needs a dev split): use ${last}`;
+  }
   return 'pass a checkpoint folder: runs/NAME/checkpoints/best (or last, step-NNNNNNN) of a training run, or an exported model';
 }
 

@@ -166,6 +166,11 @@ describe('model/checkpoint', () => {
       expect(hintOf(() => loadCheckpoint(path.join(run, 'checkpoints')))).to.include(
         path.join(run, 'checkpoints', 'best'),
       );
+      const noDev = path.join(dir, 'runs', 'nodev', 'checkpoints');
+      saveCheckpoint(path.join(noDev, 'last'), model);
+      expect(hintOf(() => loadCheckpoint(path.join(noDev, 'best')))).to.match(
+        /no best\/ .*dev split.*checkpoints\/last/,
+      );
     });
 
     it('a newer version is MODEL_INVALID with an upgrade hint', () => {
