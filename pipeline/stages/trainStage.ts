@@ -67,7 +67,8 @@ export const trainStageOptions = z.strictObject({
 
 registerStage({
   name: 'train',
-  summary: 'train the seq2seq model on the batches; checkpoints in <workDir>/checkpoints/{last,best,step-0001000…}',
+  summary:
+    'train the seq2seq model on the batches; checkpoints in <workDir>/checkpoints/{last,best,step-0001000…}',
   options: trainStageOptions,
   needs: ['batches', 'tokenizers'],
   provides: ['modelDir'],
