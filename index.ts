@@ -23,6 +23,7 @@ export { train, trainEpochs, type TrainOptions } from './operators/train.js';
 
 // Model → translations
 export { loadModel, type TranslationModel, type LoadModelOptions } from './model/translationModel.js';
+export { defaultModelDir, DEFAULT_MODEL_NAME } from './model/defaultModel.js';
 export { translate, type TranslateStreamOptions } from './operators/translate.js';
 export {
   translateSentences,

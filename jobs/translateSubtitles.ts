@@ -1,3 +1,4 @@
+import { basename, extname } from 'node:path';
 import { SubflowError } from '../errors.js';
 import type { BackendName } from '../model/backend.js';
 import { readModelLanguages } from '../model/checkpoint.js';
@@ -8,10 +9,11 @@ import { modelTranslator } from '../operators/translateCues.js';
 import { decodingSettingsOf, type DecodingSettings } from '../model/translateSentences.js';
 import type { SubtitleFormat } from '../subtitles/cue.js';
 import { checkEncodingName } from '../subtitles/encoding.js';
+import { formatFromFileName } from '../subtitles/formats.js';
 import { iso6392Codes, toIso6392 } from '../subtitles/mediaLanguages.js';
 import { formatSummary, planRun, runSubtitleJobs, type SubtitleRunSummary } from './runSubtitleJobs.js';
 import type { SubtitleJobOptions } from './translateSubtitleFile.js';
-import { checkPlannedOutputs, outIsFile } from './subtitleInputs.js';
+import { checkPlannedOutputs, FORMAT_EXTENSIONS, outIsFile } from './subtitleInputs.js';
 import { createJobsReporter } from './jobsReporter.js';
 
 /**
@@ -102,6 +104,22 @@ export function jobOptionsOf(
   };
 }
 
+/** Refuses `--format` naming another format than the `--out FILE` extension, which would mislabel the file. */
+function checkOutFormat(flags: TranslateSubtitlesOptions): void {
+  if (flags.format === undefined || flags.out === undefined) return;
+  const named = formatFromFileName(flags.out);
+  if (named !== undefined && named !== flags.format) {
+    throw new SubflowError(
+      'BAD_ARGUMENT',
+      `--format ${flags.format} contradicts --out ${flags.out}, a .${extname(flags.out).slice(1)} file name`,
+      {
+        key: 'format',
+        hint: `drop --format (the --out extension decides the format) or name the file ${basename(flags.out, extname(flags.out))}${FORMAT_EXTENSIONS[flags.format]}`,
+      },
+    );
+  }
+}
+
 /**
  * The whole of `subflow translate` without commander: plans the files, loads the model once,
  * translates every file and returns the summary (already logged). The demo script runs this too.
@@ -112,6 +130,7 @@ export async function translateSubtitles(
   io: TranslateSubtitlesIo,
 ): Promise<SubtitleRunSummary> {
   jobOptionsOf(flags);
+  checkOutFormat(flags);
   const modelDir = resolveModelDir(flags.model);
   const options = jobOptionsOf(flags, { dir: modelDir, languages: readModelLanguages(modelDir) });
   const { files, unusable } = await planRun(inputs, options);

@@ -134,7 +134,7 @@ export function loadCheckpoint(dir: string, options: { resume?: boolean } = {}):
   if (!fs.existsSync(modelFile)) {
     throw new SubflowError('MODEL_INVALID', `${dir} is not a subflow checkpoint (it has no model.json)`, {
       file: dir,
-      hint: 'point to a folder written by subflow training (e.g. runs/x/best)',
+      hint: checkpointHint(dir),
     });
   }
   const model = readJson(modelFile) as Partial<ModelJson>;
@@ -246,13 +246,25 @@ function checkLanguages(languages: unknown, where: string): ModelLanguages {
   return { source: pair.source as string, target: pair.target as string };
 }
 
+/** What to pass instead of `dir`: its run's best checkpoint when `dir` is a run or checkpoints folder. */
+function checkpointHint(dir: string): string {
+  for (const candidate of [path.join(dir, 'checkpoints', 'best'), path.join(dir, 'best')]) {
+    if (fs.existsSync(path.join(candidate, MODEL_JSON))) return `did you mean ${candidate}?`;
+  }
+  const last = path.join(path.dirname(dir), 'last');
+  if (path.basename(dir) === 'best' && fs.existsSync(path.join(last, MODEL_JSON))) {
+    return `this run has no best/ (it is written at validations, so the config needs a dev split): use ${last}`;
+  }
+  return 'pass a checkpoint folder: runs/NAME/checkpoints/best (or last, step-NNNNNNN) of a training run, or an exported model';
+}
+
 function locateFolder(dir: string): string {
   if (fs.existsSync(dir)) return dir;
   const previous = previousFolderOf(path.resolve(dir));
   if (fs.existsSync(path.join(previous, MODEL_JSON))) return previous;
   throw new SubflowError('FILE_NOT_FOUND', `checkpoint folder ${dir} does not exist`, {
     file: dir,
-    hint: 'check the path; checkpoints are folders like runs/x/last or runs/x/best',
+    hint: checkpointHint(dir),
   });
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SubflowError } from '../errors.js';
@@ -10,7 +10,8 @@ import { findStage, listStages, type StageDefinition } from './registry.js';
 /** The top level of a pipeline config; stage options are checked by each stage's own schema. */
 const pipelineSchema = z.strictObject({
   name: z.string().min(1).optional(),
-  workDir: z.string().min(1).default('runs/pipeline'),
+  /** Default: `runs/<config file name without .yaml>` beside the config, so configs never share checkpoints. */
+  workDir: z.string().min(1).optional(),
   backend: z.enum(BACKEND_NAMES).default(DEFAULT_BACKEND),
   seed: z.number().int().nonnegative().default(1),
   stages: z.array(z.record(z.string(), z.unknown())).min(1),
@@ -70,15 +71,24 @@ export function parseConfig(text: string, file: string): PipelineConfig {
   if (!parsed.success) throw configError(file, parsed.error.issues);
   const dir = dirname(resolve(file));
   const stages = parsed.data.stages.map((entry, index) => configureStage(file, entry, index));
+  const fileStem = basename(file).replace(/\.ya?ml$/i, '');
   return {
     file,
     dir,
-    name: parsed.data.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
-    workDir: resolve(dir, parsed.data.workDir),
+    name: parsed.data.name ?? fileStem,
+    workDir: resolve(dir, parsed.data.workDir ?? defaultWorkDir(file)),
     backend: parsed.data.backend,
     seed: parsed.data.seed,
     stages,
   };
+}
+
+/**
+ * The workDir of a config that names none: `runs/<file name without .yaml>`, relative to the config's
+ * folder. Per file rather than shared, so two configs never resume each other's checkpoints.
+ */
+export function defaultWorkDir(file: string): string {
+  return join('runs', basename(file).replace(/\.ya?ml$/i, ''));
 }
 
 function configureStage(file: string, entry: Record<string, unknown>, index: number): ConfiguredStage {

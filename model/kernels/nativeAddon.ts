@@ -196,7 +196,7 @@ export function loadNativeAddon(): NativeAddonLoad {
     const code = (error as { code?: string }).code;
     const why =
       code === 'MODULE_NOT_FOUND'
-        ? 'addon subflow-native not built; install a C compiler (g++ make python3) and rerun npm ci'
+        ? 'addon subflow-native not built; install a C compiler (g++ make python3), then run `npm rebuild subflow-native`'
         : `addon subflow-native failed to load: ${(error as Error).message.split('\n')[0]}`;
     loaded = { addon: undefined, status: { available: false, description: why } };
     return loaded;

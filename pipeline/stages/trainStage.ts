@@ -80,7 +80,8 @@ export const trainStageOptions = z.strictObject({
 
 registerStage({
   name: 'train',
-  summary: 'train the seq2seq model on the batches; checkpoints in <workDir>/checkpoints/{last,best,step-N}',
+  summary:
+    'train the seq2seq model on the batches; checkpoints in <workDir>/checkpoints/{last,best,step-0001000…}',
   options: trainStageOptions,
   needs: ['batches', 'tokenizers'],
   provides: ['modelDir'],

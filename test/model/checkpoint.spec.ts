@@ -181,6 +181,30 @@ describe('model/checkpoint', () => {
       }
     });
 
+    it('hints name the real checkpoint layout, and the best checkpoint of a run folder given instead', () => {
+      const hintOf = (action: () => unknown): string => {
+        try {
+          action();
+        } catch (error) {
+          return isSubflowError(error) ? (error.hint ?? '') : '';
+        }
+        return '';
+      };
+      expect(hintOf(() => loadCheckpoint(path.join(dir, 'nope')))).to.include('runs/NAME/checkpoints/best');
+      const run = path.join(dir, 'runs', 'x');
+      fs.mkdirSync(path.join(run, 'checkpoints'), { recursive: true });
+      saveCheckpoint(path.join(run, 'checkpoints', 'best'), model);
+      expect(hintOf(() => loadCheckpoint(run))).to.include(path.join(run, 'checkpoints', 'best'));
+      expect(hintOf(() => loadCheckpoint(path.join(run, 'checkpoints')))).to.include(
+        path.join(run, 'checkpoints', 'best'),
+      );
+      const noDev = path.join(dir, 'runs', 'nodev', 'checkpoints');
+      saveCheckpoint(path.join(noDev, 'last'), model);
+      expect(hintOf(() => loadCheckpoint(path.join(noDev, 'best')))).to.match(
+        /no best\/ .*dev split.*checkpoints\/last/,
+      );
+    });
+
     it('a newer version is MODEL_INVALID with an upgrade hint', () => {
       const file = path.join(folder, 'model.json');
       fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), version: 2 }));

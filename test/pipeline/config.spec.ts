@@ -18,12 +18,12 @@ function configErrorOf(yaml: string): SubflowError {
 }
 
 describe('pipeline config', () => {
-  it('fills defaults and resolves workDir against the config folder', () => {
+  it('fills defaults; the default workDir is runs/<config file name> beside the config', () => {
     const config = parseConfig(
       'stages:\n  - read: { train: { tsv: a.tsv } }\n  - clean: {}\n',
       '/tmp/x/my.yaml',
     );
-    expect(config.workDir).to.equal('/tmp/x/runs/pipeline');
+    expect(config.workDir).to.equal('/tmp/x/runs/my');
     expect(config.backend).to.equal('auto');
     expect(config.name).to.equal('my');
     expect(config.stages.map((s) => s.definition.name)).to.deep.equal(['read', 'clean']);
@@ -33,6 +33,15 @@ describe('pipeline config', () => {
       dedupe: true,
       dedupeWindow: 2_000_000,
     });
+  });
+
+  it('gives two configs in one folder different default workDirs, so neither resumes the other', () => {
+    const stages = 'stages:\n  - read: { train: { tsv: a.tsv } }\n';
+    const first = parseConfig(stages, '/tmp/x/first.yaml');
+    const second = parseConfig(`name: first\n${stages}`, '/tmp/x/second.yml');
+    expect(first.workDir).to.equal('/tmp/x/runs/first');
+    expect(second.workDir).to.equal('/tmp/x/runs/second');
+    expect(parseConfig(`workDir: out\n${stages}`, '/tmp/x/first.yaml').workDir).to.equal('/tmp/x/out');
   });
 
   it('names an unknown key with its full path', () => {

@@ -199,6 +199,18 @@ describe('subflow translate', function () {
     expect(nBest.stderr).to.match(/unknown option '--n-best'/);
   });
 
+  it('takes the format from an --out file name, and refuses a --format that contradicts it', async () => {
+    const work = folder();
+    writeFileSync(join(work, 'a.srt'), SPANISH_SRT);
+    const refused = await cli(join(work, 'a.srt'), '--format', 'ass', '--out', join(work, 'x.srt'));
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(/--format ass contradicts --out .*x\.srt/);
+    expect(existsSync(join(work, 'x.srt'))).to.equal(false);
+    const byName = await cli(join(work, 'a.srt'), '--out', join(work, 'x.ass'));
+    expect(byName.code, byName.stderr).to.equal(0);
+    expect(readFileSync(join(work, 'x.ass'), 'utf8')).to.match(/^\[Script Info\]/);
+  });
+
   it('reports a corrupt file, still writes the good one, prints a summary and exits non-zero', async () => {
     const work = folder();
     writeFileSync(join(work, 'good.srt'), SPANISH_SRT);

@@ -319,6 +319,33 @@ describe('pipeline: translate-text, eval and the evaluate stage', function () {
     expect(readFileSync(afile, 'utf8')).to.equal('not a folder\n');
   });
 
+  it('translate-text ends quietly when the reader of its stdout goes away (| head)', async () => {
+    const input = join(temp(), 'many.es');
+    writeFileSync(input, `${sources.slice(0, 5).join('\n')}\n`.repeat(40));
+    const root = join(import.meta.dirname, '..', '..');
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        `node --import tsx pipeline/cli.ts translate-text --model "$1" -n 3 --backend wasm < "$2" | head -n 1; ` +
+          'echo "status ${PIPESTATUS[0]}" >&2',
+        'bash',
+        modelDir,
+        input,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(stdout.trimEnd().split('\n')).to.have.length(1);
+    expect(stdout).to.match(/^0 \|\|\| /);
+    expect(stderr).to.not.match(/EPIPE|Error|\n\s+at /);
+    expect(stderr).to.match(/status 0\n$/);
+  });
+
   it('eval prints BLEU and chrF2 with their signatures and writes the hypotheses', async () => {
     const src = join(temp(), 'test.es');
     const ref = join(temp(), 'test.en');
