@@ -25,6 +25,14 @@ export { train, trainEpochs, type TrainOptions } from './operators/train.js';
 export { loadModel, type TranslationModel, type LoadModelOptions } from './model/translationModel.js';
 export { translate, type TranslateStreamOptions } from './operators/translate.js';
 export { translateSentences, type TranslateOptions } from './model/translateSentences.js';
+export {
+  batchRequests,
+  BATCH_DEFAULTS,
+  type BatchableRequest,
+  type BatchOutcome,
+  type BatchInfo,
+  type BatchRequestsOptions,
+} from './operators/batchRequests.js';
 
 // Subtitles
 export { extractCues, type ExtractCuesOptions } from './operators/extractCues.js';
