@@ -16,6 +16,8 @@ export interface TranslationModel {
   targetTokenizer: Tokenizer;
   /** The folder actually read (its `.previous` sibling after an interrupted save). */
   dir: string;
+  /** Language pair from `model.json` (ISO 639-1), when the checkpoint names one. */
+  languages?: { source: string; target: string };
   /** Training metadata from `model.json`, when the checkpoint has it. */
   metadata?: TrainingMetadata;
   /** The tfjs backend the model runs on, and why (see resolveBackend). */

@@ -46,6 +46,16 @@ function notWritable(path: string, cause: unknown): SubflowError {
   });
 }
 
+/** The bytes {@link writeSubtitleFile} writes for a document: its text in `format` (default its own), UTF-8. */
+export function subtitleFileBytes(
+  document: SubtitleDocument,
+  options: { format?: SubtitleFormat; bom?: boolean } = {},
+): Buffer {
+  return encodeSubtitleText(writeSubtitles(document, { format: options.format ?? document.format }), {
+    bom: options.bom,
+  });
+}
+
 /**
  * Writes a subtitle document as UTF-8: to a temporary file in the target folder, flushed to disk, then
  * renamed over `path`, so an interrupted run never leaves a half-written file under the final name.
@@ -67,7 +77,7 @@ export async function writeSubtitleFile(
     }
   }
   const format = options.format ?? formatFromFileName(target) ?? document.format;
-  const bytes = encodeSubtitleText(writeSubtitles(document, { format }), { bom: options.bom });
+  const bytes = subtitleFileBytes(document, { format, bom: options.bom });
   const folder = dirname(target);
   const temp = join(folder, `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
