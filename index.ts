@@ -24,6 +24,7 @@ export { train, trainEpochs, type TrainOptions } from './operators/train.js';
 // Model → translations
 export { loadModel, type TranslationModel, type LoadModelOptions } from './model/translationModel.js';
 export { translate, type TranslateStreamOptions } from './operators/translate.js';
+export { translateVia, type TranslateViaOptions } from './operators/translateVia.js';
 export { translateSentences, type TranslateOptions } from './model/translateSentences.js';
 export {
   batchRequests,
