@@ -167,6 +167,7 @@ export function registerNativeRoutes(
     { ...routeOptions, schema: { querystring: subtitleQuerySchema } },
     async (request, reply) => {
       const { bytes, fileName, fields } = subtitleUpload(request.body);
+      checkFormFields(fields);
       const query: SubtitleQuery = { ...request.query, ...fields };
       const flag = (value?: string) => value === 'true' || value === '1';
       const int = (value?: string) => (value === undefined ? undefined : Number(value));
@@ -234,6 +235,30 @@ function subtitleUpload(body: unknown): { bytes: Buffer; fileName?: string; fiel
       field: 'file',
     },
   );
+}
+
+/** Multipart fields are checked against the query schema's rules (400 naming the field). */
+function checkFormFields(fields: Record<string, string>): void {
+  const rules = subtitleQuerySchema.properties as Record<
+    string,
+    { pattern?: string; enum?: readonly string[] }
+  >;
+  for (const [field, value] of Object.entries(fields)) {
+    const rule = rules[field];
+    if (!rule) throw new HttpError(400, `form field "${field}" is not known`, { field });
+    if (
+      (rule.pattern && !new RegExp(rule.pattern).test(value)) ||
+      (rule.enum && !rule.enum.includes(value))
+    ) {
+      throw new HttpError(
+        400,
+        `form field "${field}" has the value "${value.slice(0, 40)}", which is not allowed`,
+        {
+          field,
+        },
+      );
+    }
+  }
 }
 
 /** With `strict`, every problem the lenient parse finds (what `subflow inspect` lists) is a 422. */

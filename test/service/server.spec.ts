@@ -384,6 +384,12 @@ describe('service: subflow serve over HTTP', function () {
       expect((await json(garbage)).error).to.include('format');
       const noFile = await fetch(`${main.url}/v1/subtitles`, { method: 'POST', body: new FormData() });
       expect(noFile.status).to.equal(400);
+      const badField = new FormData();
+      badField.append('file', new Blob([malformed]), 'malformed.srt');
+      badField.append('beam', 'many');
+      const badBeam = await fetch(`${main.url}/v1/subtitles`, { method: 'POST', body: badField });
+      expect(badBeam.status).to.equal(400);
+      expect((await json(badBeam)).field).to.equal('beam');
       const badFormat = await fetch(`${main.url}/v1/subtitles?format=docx`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-subrip' },
