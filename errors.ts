@@ -24,6 +24,7 @@ export type SubflowErrorCode =
   | 'SUBTITLE_NO_STREAM'
   | 'SUBTITLE_BITMAP'
   | 'MEDIA_INVALID'
+  | 'REMOTE_FAILED'
   | 'INTERRUPTED';
 
 export interface SubflowErrorDetails {

@@ -32,6 +32,15 @@ export {
   type DecodingSettings,
 } from './model/translateSentences.js';
 export { SEARCH_DEFAULTS, type SearchOptions } from './model/searchInternals.js';
+export { translateVia, type TranslateViaOptions } from './operators/translateVia.js';
+export {
+  batchRequests,
+  BATCH_DEFAULTS,
+  type BatchableRequest,
+  type BatchOutcome,
+  type BatchInfo,
+  type BatchRequestsOptions,
+} from './operators/batchRequests.js';
 
 // Subtitles
 export { extractCues, type ExtractCuesOptions } from './operators/extractCues.js';

@@ -115,6 +115,26 @@ async function readSource(
 }
 
 /**
+ * The translation step of a job: masks tags, merges cues into sentences, translates them with
+ * `context.translateUnits`, splits the translations back over the cues and reflows them. N cues in, N
+ * out, times unchanged. `subflow translate` and the service's subtitle route both run this.
+ */
+export async function translateSubtitleDocument(
+  source: SubtitleDocument,
+  context: Pick<SubtitleJobContext, 'translateUnits' | 'signal' | 'hooks'> & {
+    /** Unset: reflow's defaults (42 characters, 2 lines), as `subflow translate` has them. */
+    options: Partial<Pick<SubtitleJobOptions, 'maxLineLength' | 'maxLines'>>;
+  },
+): Promise<SubtitleDocument> {
+  const { options, hooks } = context;
+  return translateDocument(source, (units) => context.translateUnits(units, context.signal), {
+    maxLineLength: options.maxLineLength,
+    maxLines: options.maxLines,
+    onWarning: (warning) => hooks?.onWarning?.(warning),
+  });
+}
+
+/**
  * Translates one input file and writes its outputs (temp file + rename, inputs never touched).
  * Throws the `SubflowError` of the step that failed; outputs written before that step stay.
  */
@@ -129,13 +149,7 @@ export async function translateSubtitleFile(
   const source = read.value.document;
   hooks?.onCues?.(source.cues.length);
 
-  const translation = await timed(() =>
-    translateDocument(source, (units) => context.translateUnits(units, signal), {
-      maxLineLength: options.maxLineLength,
-      maxLines: options.maxLines,
-      onWarning: (warning) => hooks?.onWarning?.(warning),
-    }),
-  );
+  const translation = await timed(() => translateSubtitleDocument(source, context));
 
   const format = options.format ?? paths.format ?? source.format;
   const subtitlePath = paths.subtitle(format);

@@ -45,6 +45,18 @@ export async function readSubtitleFile(
       hint: 'check that it is a file and that you may read it',
     });
   }
+  return parseSubtitleBytes(bytes, path, options);
+}
+
+/**
+ * Decodes and parses the bytes of a subtitle file named `path` (the name only picks the format when
+ * the content does not tell, and appears in messages): what {@link readSubtitleFile} does after reading.
+ */
+export function parseSubtitleBytes(
+  bytes: Uint8Array,
+  path: string,
+  options: ReadSubtitleFileOptions = {},
+): SubtitleFile {
   const decoded = decodeSubtitleBytes(bytes, { encoding: options.encoding, file: path });
   const format = options.format ?? detectFormat(path, decoded.text);
   const parsed = parseRequiringCues(decoded, format, { strict: options.strict, file: path });

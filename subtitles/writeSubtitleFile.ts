@@ -33,6 +33,16 @@ function notWritable(path: string, cause: unknown): SubflowError {
   });
 }
 
+/** The bytes {@link writeSubtitleFile} writes for a document: its text in `format` (default its own), UTF-8. */
+export function subtitleFileBytes(
+  document: SubtitleDocument,
+  options: { format?: SubtitleFormat; bom?: boolean } = {},
+): Buffer {
+  return encodeSubtitleText(writeSubtitles(document, { format: options.format ?? document.format }), {
+    bom: options.bom,
+  });
+}
+
 /**
  * Fails when `path` is one of `inputs` (after symlinks) or can never be written (it is a folder, or a
  * file stands where one of its folders must be). Run before translating, so the mistake shows at once.
@@ -62,7 +72,7 @@ export async function writeSubtitleFile(
   await checkSubtitleOutput(path, options.inputs);
   const target = resolve(path);
   const format = options.format ?? formatFromFileName(target) ?? document.format;
-  const bytes = encodeSubtitleText(writeSubtitles(document, { format }), { bom: options.bom });
+  const bytes = subtitleFileBytes(document, { format, bom: options.bom });
   const folder = dirname(target);
   const temp = join(folder, `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {

@@ -1,0 +1,116 @@
+// Throughput and latency of `subflow serve` with the bundled model: closed-loop clients on loopback
+// (1, 8 and 64 at once) each send single sentences from the Bible test split to POST /v1/translate
+// until --requests have been answered; the same with batching off (--max-batch-tokens 0), and the
+// offline figure of translateSentences over the same sentences for comparison. One JSON line per
+// point: sentences/s, p50/p99 latency, mean batch size, peak RSS of the server process (the clients run
+// in a child process, bench/_serveClients.ts).
+// Flags: --requests N (256 per point), --beam K (1: greedy, as `subflow eval` offline), --clients 1,8,64,
+// --max-wait-ms MS and --max-batch-tokens N (the batching-on settings; defaults: the server's).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { loadModel } from '../model/translationModel.js';
+import { translateSentences } from '../model/translateSentences.js';
+import { createServer } from '../service/createServer.js';
+import { servedModel } from '../service/modelCatalog.js';
+import { SERVICE_DEFAULTS, serviceSettings } from '../service/serviceSettings.js';
+import { peakRssMb, printFigure } from './_common.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '256' },
+    beam: { type: 'string', default: '1' },
+    clients: { type: 'string', default: '1,8,64' },
+    'max-wait-ms': { type: 'string', default: String(SERVICE_DEFAULTS.maxWaitMs) },
+    'max-batch-tokens': { type: 'string', default: String(SERVICE_DEFAULTS.maxBatchTokens) },
+  },
+});
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const requests = Number(flags.requests);
+const beam = Number(flags.beam);
+const clientCounts = flags.clients.split(',').map(Number);
+
+const sentences = gunzipSync(readFileSync('corpora/bible-es-en/test.es.gz'))
+  .toString('utf8')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .slice(0, requests);
+const model = await loadModel();
+const served = servedModel('bible-es-en', model);
+
+/** Runs the clients in a child process (bench/_serveClients.ts) while this process serves. */
+function runClients(url: string, clients: number): Promise<{ seconds: number; latencies: number[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(benchDir, '_serveClients.ts'), url, String(clients)],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`clients exited with ${code}`)),
+    );
+    child.stdin.end(JSON.stringify(sentences));
+  });
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+
+async function point(batching: 'on' | 'off', clients: number): Promise<void> {
+  const settings = serviceSettings({
+    log: false,
+    beam,
+    maxWaitMs: Number(flags['max-wait-ms']),
+    maxBatchTokens: batching === 'on' ? Number(flags['max-batch-tokens']) : 0,
+    limits: { maxQueuedSentences: 100_000, maxInFlight: 10_000 },
+  });
+  const server = await createServer([served], settings);
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}/v1/translate`;
+  const { seconds, latencies } = await runClients(url, clients);
+  const batches = (await server.metrics.batchSentences.get()).values;
+  const sum = batches.find((v) => v.metricName === 'subflow_batch_sentences_sum')?.value ?? 0;
+  const count = batches.find((v) => v.metricName === 'subflow_batch_sentences_count')?.value ?? 1;
+  await server.app.close();
+  latencies.sort((a, b) => a - b);
+  printFigure({
+    bench: 'serve',
+    batching,
+    clients,
+    beam,
+    requests: latencies.length,
+    sentences_per_second: Number((latencies.length / seconds).toFixed(1)),
+    p50_ms: Math.round(percentile(latencies, 0.5)),
+    p99_ms: Math.round(percentile(latencies, 0.99)),
+    mean_batch_size: Number((sum / count).toFixed(2)),
+    max_batch_tokens: settings.maxBatchTokens,
+    max_wait_ms: settings.maxWaitMs,
+    peak_rss_mb: peakRssMb(),
+    backend: model.backend.name,
+  });
+}
+
+// Offline: the same sentences through translateSentences at once (what `subflow eval` does).
+await translateSentences(model, sentences.slice(0, 16), { beam });
+const offlineStart = performance.now();
+await translateSentences(model, sentences, { beam });
+printFigure({
+  bench: 'serve',
+  offline: true,
+  beam,
+  sentences: sentences.length,
+  sentences_per_second: Number((sentences.length / ((performance.now() - offlineStart) / 1000)).toFixed(1)),
+  peak_rss_mb: peakRssMb(),
+  backend: model.backend.name,
+});
+for (const batching of ['on', 'off'] as const) {
+  for (const clients of clientCounts) await point(batching, clients);
+}
+model.dispose();

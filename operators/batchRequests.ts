@@ -1,0 +1,284 @@
+import {
+  asyncScheduler,
+  from,
+  Observable,
+  type ObservableInput,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+
+/** Defaults of {@link batchRequests}, measured with `npm run bench -- serve` (see the README). */
+export const BATCH_DEFAULTS = { maxBatchTokens: 2048, maxWaitMs: 5 } as const;
+
+/** What {@link batchRequests} needs of a request: its sentences, its batching group and its cancel signal. */
+export interface BatchableRequest {
+  /** Sentences to translate; the answer has one result per sentence, in this order. */
+  sentences: readonly string[];
+  /**
+   * Requests of the same group (model and search options) may share a batch, others never. Default
+   * `''`.
+   */
+  group?: string;
+  /** Aborting drops the request's sentences not yet handed to the decoder, and nothing is emitted for it. */
+  signal?: AbortSignal;
+}
+
+/** The answer to one request: every result in sentence order, or the error its batch failed with. */
+export type BatchOutcome<Q, T> = { request: Q; results: T[] } | { request: Q; error: unknown };
+
+/** One batch as it goes to the decoder. */
+export interface BatchInfo {
+  sentences: number;
+  /** Sum of the sentences' token counts. */
+  tokens: number;
+  /** Requests with a sentence in the batch. */
+  requests: number;
+}
+
+/** Options of {@link batchRequests}. */
+export interface BatchRequestsOptions<Q> {
+  /**
+   * A batch is handed to the decoder once this many tokens are queued, and holds at most this many
+   * (at least one sentence). 0 turns batching off: one sentence per batch. Default 2048.
+   */
+  maxBatchTokens?: number;
+  /** Longest a queued sentence waits for others to fill its batch while the decoder is idle. Default 5. */
+  maxWaitMs?: number;
+  /** Tokens of one sentence (the model's source tokens, EOS included). Default: words + 1. */
+  tokenCount?: (sentence: string, request: Q) => number;
+  /** Told of each batch before it is decoded (metrics). */
+  onBatch?: (batch: BatchInfo) => void;
+  /** Told of the number of queued (not yet decoded) sentences whenever it changes (metrics). */
+  onQueueLength?: (sentences: number) => void;
+  /** Scheduler of the wait timer and clock (a TestScheduler in tests). Default asyncScheduler. */
+  scheduler?: SchedulerLike;
+}
+
+/** A request in the queue, with what has been handed out and what has come back. */
+interface Pending<Q, T> {
+  request: Q;
+  group: string;
+  costs: number[];
+  /** Index of the next sentence not yet handed to the decoder. */
+  next: number;
+  results: T[];
+  /** Sentences whose result has not come back. */
+  outstanding: number;
+  arrivedAt: number;
+  finished: boolean;
+  stopListening: () => void;
+}
+
+function wordCount(sentence: string): number {
+  const words = sentence.trim().split(/\s+/).filter(Boolean).length;
+  return words + 1;
+}
+
+/**
+ * Dynamic batching of translation requests: `Observable<Q> → Observable<BatchOutcome<Q, T>>`.
+ * Sentences of every request are queued and cut into batches by a token budget (`maxBatchTokens`)
+ * or a short wait (`maxWaitMs`, counted from the oldest queued sentence), decoded one batch at a
+ * time by `decode` (which returns one result per sentence, in order) and routed back: an outcome is
+ * emitted per request once all of its sentences are decoded, in completion order. Batches take one
+ * sentence from each waiting request in turn (round robin, continuing where the last batch stopped),
+ * so one large request cannot starve small ones. A request whose signal aborts leaves the queue; its
+ * sentences already in a batch are decoded but their results dropped. A failing batch fails only the
+ * requests in it. Completes when the source has completed and every request is answered.
+ *
+ * @example
+ * requests$.pipe(batchRequests((sentences) => translateSentences(model, sentences), { maxWaitMs: 5 }))
+ *   .subscribe((outcome) => route(outcome));
+ */
+export function batchRequests<Q extends BatchableRequest, T>(
+  decode: (sentences: string[], first: Q) => ObservableInput<T[]>,
+  options: BatchRequestsOptions<Q> = {},
+): OperatorFunction<Q, BatchOutcome<Q, T>> {
+  const maxBatchTokens = options.maxBatchTokens ?? BATCH_DEFAULTS.maxBatchTokens;
+  const maxWaitMs = options.maxWaitMs ?? BATCH_DEFAULTS.maxWaitMs;
+  const tokenCount = options.tokenCount ?? wordCount;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  return (source) =>
+    new Observable<BatchOutcome<Q, T>>((subscriber) => {
+      // Requests with sentences not yet handed out, in round-robin order.
+      let queue: Pending<Q, T>[] = [];
+      let queuedTokens = 0;
+      let queuedSentences = 0;
+      let decoding: Subscription | undefined;
+      let busy = false;
+      let sourceDone = false;
+      let timer: Subscription | undefined;
+      const inFlight = new Set<Pending<Q, T>>();
+
+      const queueChanged = (sentences: number, tokens: number) => {
+        queuedSentences += sentences;
+        queuedTokens += tokens;
+        options.onQueueLength?.(queuedSentences);
+      };
+
+      const finish = (pending: Pending<Q, T>) => {
+        pending.finished = true;
+        pending.stopListening();
+        inFlight.delete(pending);
+        if (pending.next < pending.costs.length) {
+          const left = pending.costs.slice(pending.next);
+          queueChanged(-left.length, -left.reduce((a, b) => a + b, 0));
+          pending.next = pending.costs.length;
+        }
+        queue = queue.filter((p) => p !== pending);
+      };
+
+      const takeBatch = () => {
+        const group = queue[0].group;
+        const picked: { pending: Pending<Q, T>; index: number }[] = [];
+        let tokens = 0;
+        let last = -1;
+        let full = false;
+        while (!full) {
+          let progressed = false;
+          for (let k = 0; k < queue.length && !full; k++) {
+            const pending = queue[k];
+            if (pending.group !== group || pending.next >= pending.costs.length) continue;
+            const cost = pending.costs[pending.next];
+            if (picked.length > 0 && (maxBatchTokens === 0 || tokens + cost > maxBatchTokens)) {
+              full = true;
+              break;
+            }
+            picked.push({ pending, index: pending.next });
+            pending.next += 1;
+            tokens += cost;
+            last = k;
+            progressed = true;
+          }
+          if (!progressed) break;
+        }
+        // The next batch starts with the request after the last one served here.
+        queue = [...queue.slice(last + 1), ...queue.slice(0, last + 1)].filter(
+          (p) => p.next < p.costs.length,
+        );
+        queueChanged(-picked.length, -tokens);
+        return { picked, tokens };
+      };
+
+      const dispatch = () => {
+        const { picked, tokens } = takeBatch();
+        const requests = new Set(picked.map((p) => p.pending));
+        options.onBatch?.({ sentences: picked.length, tokens, requests: requests.size });
+        busy = true;
+        let settled = false;
+        const settle = () => {
+          settled = true;
+          busy = false;
+          decoding = undefined;
+          pump();
+        };
+        const first = picked[0].pending.request;
+        const subscription = from(
+          decode(
+            picked.map(({ pending, index }) => pending.request.sentences[index]),
+            first,
+          ),
+        ).subscribe({
+          next: (results) => {
+            if (results.length !== picked.length) {
+              fail(new Error(`decode returned ${results.length} results for ${picked.length} sentences`));
+              return;
+            }
+            picked.forEach(({ pending, index }, row) => {
+              if (pending.finished) return;
+              pending.results[index] = results[row];
+              pending.outstanding -= 1;
+              if (pending.outstanding === 0) {
+                finish(pending);
+                subscriber.next({ request: pending.request, results: pending.results });
+              }
+            });
+          },
+          error: (error: unknown) => fail(error),
+          complete: () => {
+            if (!settled) settle();
+          },
+        });
+        function fail(error: unknown) {
+          for (const pending of requests) {
+            if (pending.finished) continue;
+            finish(pending);
+            subscriber.next({ request: pending.request, error });
+          }
+          if (!settled) settle();
+        }
+        if (!settled) decoding = subscription;
+      };
+
+      const pump = () => {
+        if (subscriber.closed || busy) return;
+        if (queue.length === 0) {
+          if (sourceDone && inFlight.size === 0) subscriber.complete();
+          return;
+        }
+        const now = scheduler.now();
+        // Sentences of a request already being decoded have waited their turn: they go at once.
+        const due = Math.min(...queue.map((p) => (p.next > 0 ? -Infinity : p.arrivedAt + maxWaitMs)));
+        if (sourceDone || queuedTokens >= Math.max(maxBatchTokens, 1) || now >= due) {
+          timer?.unsubscribe();
+          timer = undefined;
+          dispatch();
+        } else if (!timer) {
+          timer = scheduler.schedule(() => {
+            timer = undefined;
+            pump();
+          }, due - now);
+        }
+      };
+
+      const sub = source.subscribe({
+        next: (request) => {
+          if (request.signal?.aborted) return;
+          if (request.sentences.length === 0) {
+            subscriber.next({ request, results: [] });
+            return;
+          }
+          const costs = request.sentences.map((sentence) => Math.max(1, tokenCount(sentence, request)));
+          const pending: Pending<Q, T> = {
+            request,
+            group: request.group ?? '',
+            costs,
+            next: 0,
+            results: new Array<T>(costs.length),
+            outstanding: costs.length,
+            arrivedAt: scheduler.now(),
+            finished: false,
+            stopListening: () => undefined,
+          };
+          if (request.signal) {
+            const onAbort = () => {
+              finish(pending);
+              pump();
+            };
+            request.signal.addEventListener('abort', onAbort, { once: true });
+            pending.stopListening = () => request.signal!.removeEventListener('abort', onAbort);
+          }
+          queue.push(pending);
+          inFlight.add(pending);
+          queueChanged(
+            costs.length,
+            costs.reduce((a, b) => a + b, 0),
+          );
+          pump();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          sourceDone = true;
+          pump();
+        },
+      });
+      return () => {
+        sub.unsubscribe();
+        timer?.unsubscribe();
+        decoding?.unsubscribe();
+        for (const pending of inFlight) pending.stopListening();
+        inFlight.clear();
+        queue = [];
+      };
+    });
+}

@@ -1,0 +1,293 @@
+import { expect } from 'chai';
+import { lastValueFrom, map, Subject, toArray, type Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import {
+  batchRequests,
+  type BatchableRequest,
+  type BatchInfo,
+  type BatchOutcome,
+} from '../../operators/batchRequests.js';
+import { loadModel, type TranslationModel } from '../../model/translationModel.js';
+import { translateSentences } from '../../model/translateSentences.js';
+import type { Translation } from '../../types.js';
+
+interface Request extends BatchableRequest {
+  name: string;
+}
+
+const request = (name: string, count: number, extra: Partial<Request> = {}): Request => ({
+  name,
+  sentences: Array.from({ length: count }, (_, i) => `${name}${i}`),
+  ...extra,
+});
+
+/** Outcomes as `name:result,result` strings, so marbles compare readable values. */
+const show = (outcome: BatchOutcome<Request, string>) =>
+  'results' in outcome
+    ? `${outcome.request.name}:${outcome.results.join(',')}`
+    : `${outcome.request.name}!${String(outcome.error)}`;
+
+describe('operators/batchRequests', () => {
+  const testScheduler = () =>
+    new TestScheduler((actual, expected) => {
+      expect(actual).to.deep.equal(expected);
+    });
+
+  /** A decoder taking `frames` frames per batch that records each batch with its start frame. */
+  function recordingDecoder(
+    cold: (marbles: string, values: Record<string, string[]>) => Observable<string[]>,
+    frames: number,
+  ) {
+    const batches: string[] = [];
+    const decode = (sentences: string[]) => {
+      batches.push(sentences.join('+'));
+      return cold(`${'-'.repeat(frames)}(a|)`, { a: sentences.map((s) => s.toUpperCase()) });
+    };
+    return { batches, decode };
+  }
+
+  it('waits maxWaitMs from the first queued sentence for others to join its batch', () => {
+    const scheduler = testScheduler();
+    let seen: string[] = [];
+    scheduler.run(({ cold, hot, expectObservable, flush }) => {
+      const { batches, decode } = recordingDecoder(cold, 2);
+      seen = batches;
+      const source = hot<Request>('a-b 10ms c', {
+        a: request('a', 1),
+        b: request('b', 1),
+        c: request('c', 1),
+      });
+      const output = source.pipe(
+        batchRequests<Request, string>(decode, { maxWaitMs: 3, maxBatchTokens: 100 }),
+      );
+      // a and b go out together at frame 3 and come back at 5; c (frame 13) waits alone until 16.
+      expectObservable(output.pipe(map(show))).toBe('-----(xy) 9ms z', { x: 'a:A0', y: 'b:B0', z: 'c:C0' });
+      flush();
+    });
+    expect(seen).to.deep.equal(['a0+b0', 'c0']);
+  });
+
+  it('hands a batch out as soon as the token budget is queued, and holds at most the budget', () => {
+    const scheduler = testScheduler();
+    const batches: BatchInfo[] = [];
+    scheduler.run(({ cold, hot, expectObservable, flush }) => {
+      const { decode } = recordingDecoder(cold, 1);
+      const source = hot<Request>('a', { a: request('a', 5) });
+      const output = source.pipe(
+        batchRequests<Request, string>(decode, {
+          maxWaitMs: 100,
+          maxBatchTokens: 4,
+          tokenCount: () => 2,
+          onBatch: (batch) => void batches.push(batch),
+        }),
+      );
+      // 10 tokens queued at frame 0: batches of two sentences at 0, 1, 2, the last one at frame 3.
+      expectObservable(output.pipe(map(show))).toBe('---x', { x: 'a:A0,A1,A2,A3,A4' });
+      flush();
+    });
+    expect(batches).to.deep.equal([
+      { sentences: 2, tokens: 4, requests: 1 },
+      { sentences: 2, tokens: 4, requests: 1 },
+      { sentences: 1, tokens: 2, requests: 1 },
+    ]);
+  });
+
+  it('interleaves requests so that a large one cannot starve small ones', () => {
+    const scheduler = testScheduler();
+    let seen: string[] = [];
+    scheduler.run(({ cold, hot, expectObservable, flush }) => {
+      const { batches, decode } = recordingDecoder(cold, 2);
+      seen = batches;
+      const source = hot<Request>('a b c', { a: request('a', 8), b: request('b', 1), c: request('c', 2) });
+      const output = source.pipe(
+        batchRequests<Request, string>(decode, { maxWaitMs: 0, maxBatchTokens: 2, tokenCount: () => 1 }),
+      );
+      // b and c arrive while a's first batch decodes; they are answered long before a is.
+      expectObservable(output.pipe(map(show))).toBe('----b---c---a', {
+        a: 'a:A0,A1,A2,A3,A4,A5,A6,A7',
+        b: 'b:B0',
+        c: 'c:C0,C1',
+      });
+      flush();
+    });
+    expect(seen).to.deep.equal(['a0+a1', 'a2+b0', 'c0+a3', 'c1+a4', 'a5+a6', 'a7']);
+  });
+
+  it('turns batching off with maxBatchTokens 0: one sentence per batch', () => {
+    const scheduler = testScheduler();
+    let seen: string[] = [];
+    scheduler.run(({ cold, hot, expectObservable, flush }) => {
+      const { batches, decode } = recordingDecoder(cold, 1);
+      seen = batches;
+      const source = hot<Request>('(ab)', { a: request('a', 2), b: request('b', 1) });
+      const output = source.pipe(batchRequests<Request, string>(decode, { maxWaitMs: 5, maxBatchTokens: 0 }));
+      expectObservable(output.pipe(map(show))).toBe('--ab', { a: 'a:A0,A1', b: 'b:B0' });
+      flush();
+    });
+    expect(seen).to.deep.equal(['a0', 'a1', 'b0']);
+  });
+
+  it('drops a cancelled request’s queued sentences and emits nothing for it', () => {
+    const scheduler = testScheduler();
+    let seen: string[] = [];
+    scheduler.run(({ cold, hot, expectObservable, flush }) => {
+      const { batches, decode } = recordingDecoder(cold, 3);
+      seen = batches;
+      const controller = new AbortController();
+      const source = hot<Request>('a b', {
+        a: request('a', 6, { signal: controller.signal }),
+        b: request('b', 2),
+      });
+      cold('--x').subscribe(() => controller.abort());
+      const output = source.pipe(
+        batchRequests<Request, string>(decode, { maxWaitMs: 0, maxBatchTokens: 2, tokenCount: () => 1 }),
+      );
+      // a0+a1 is already decoding when a is cancelled at frame 2: its results are dropped.
+      expectObservable(output.pipe(map(show))).toBe('------b', { b: 'b:B0,B1' });
+      flush();
+    });
+    expect(seen).to.deep.equal(['a0+a1', 'b0+b1']);
+  });
+
+  it('never mixes groups in a batch', () => {
+    const scheduler = testScheduler();
+    let seen: string[] = [];
+    scheduler.run(({ cold, hot, expectObservable, flush }) => {
+      const { batches, decode } = recordingDecoder(cold, 4);
+      seen = batches;
+      const source = hot<Request>('(abc)', {
+        a: request('a', 1, { group: 'beam5' }),
+        b: request('b', 1, { group: 'beam1' }),
+        c: request('c', 1, { group: 'beam5' }),
+      });
+      const output = source.pipe(batchRequests<Request, string>(decode, { maxWaitMs: 1 }));
+      expectObservable(output.pipe(map(show))).toBe('-----(ac)b', { a: 'a:A0', b: 'b:B0', c: 'c:C0' });
+      flush();
+    });
+    expect(seen).to.deep.equal(['a0+c0', 'b0']);
+  });
+
+  it('fails only the requests of a failing batch and answers empty requests at once', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const decode = (sentences: string[]) =>
+        sentences.includes('bad0')
+          ? cold<string[]>('-#', undefined, 'boom')
+          : cold('-(a|)', { a: sentences });
+      const source = cold<Request>('a--(be)|', {
+        a: request('bad', 1),
+        b: request('b', 1),
+        e: request('e', 0),
+      });
+      const output = source.pipe(batchRequests<Request, string>(decode, { maxWaitMs: 0 }));
+      expectObservable(output.pipe(map(show))).toBe('-x-eb--|', { x: 'bad!boom', e: 'e:', b: 'b:b0' });
+    });
+  });
+
+  it('decodes what is queued without waiting once the source completes, then completes', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const decode = (sentences: string[]) => cold('-(a|)', { a: sentences });
+      const source = cold<Request>('ab|', { a: request('a', 1), b: request('b', 2) });
+      const output = source.pipe(batchRequests<Request, string>(decode, { maxWaitMs: 50 }));
+      expectObservable(output.pipe(map(show))).toBe('---(ab|)', { a: 'a:a0', b: 'b:b0,b1' });
+    });
+  });
+
+  it('sends the rest of a request already being decoded without waiting again', () => {
+    testScheduler().run(({ cold, hot, expectObservable }) => {
+      const decode = (sentences: string[]) => cold('-(a|)', { a: sentences });
+      const source = hot<Request>('a', { a: request('a', 3) });
+      const output = source.pipe(
+        batchRequests<Request, string>(decode, { maxWaitMs: 50, maxBatchTokens: 2, tokenCount: () => 1 }),
+      );
+      expectObservable(output.pipe(map(show))).toBe('--a', { a: 'a:a0,a1,a2' });
+    });
+  });
+
+  it('stops its timer and the batch in progress when unsubscribed', () => {
+    testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const work = cold<string[]>('---(a|)', { a: ['A0'] });
+      const source = hot<Request>('a', { a: request('a', 1) });
+      expectObservable(
+        source.pipe(
+          batchRequests<Request, string>(() => work, { maxWaitMs: 1 }),
+          map(show),
+        ),
+        '^-!',
+      ).toBe('');
+      expectSubscriptions(work.subscriptions).toBe('-^!');
+    });
+  });
+
+  describe('with the bundled model', function () {
+    this.timeout(300_000);
+    let model: TranslationModel;
+    before(async () => {
+      model = await loadModel();
+    });
+    after(() => model?.dispose());
+
+    it('answers each of many concurrent requests with exactly its own translations, as decoding alone', async () => {
+      const texts = [
+        'En el principio creó Dios los cielos y la tierra.',
+        'Y la tierra estaba desordenada y vacía.',
+        'Y dijo Dios: Sea la luz; y fue la luz.',
+        'Hola, mundo.',
+        'Y vio Dios que la luz era buena.',
+        '',
+        'Y llamó Dios a la luz Día, y a las tinieblas llamó Noche.',
+      ];
+      const requests: Request[] = Array.from({ length: 12 }, (_, k) => ({
+        name: `r${k}`,
+        sentences: Array.from({ length: 1 + (k % 4) }, (_, i) => texts[(k + 3 * i) % texts.length]),
+      }));
+      const batches: BatchInfo[] = [];
+      const requests$ = new Subject<Request>();
+      const outcomes = lastValueFrom(
+        requests$.pipe(
+          batchRequests<Request, Translation>(
+            (sentences) => translateSentences(model, sentences, { beam: 2 }),
+            {
+              maxBatchTokens: 40,
+              tokenCount: (sentence) => model.sourceTokenizer.encode(sentence).length + 1,
+              onBatch: (batch) => void batches.push(batch),
+            },
+          ),
+          toArray(),
+        ),
+      );
+      for (const r of requests) requests$.next(r);
+      requests$.complete();
+      const answered = await outcomes;
+      expect(answered).to.have.length(requests.length);
+      expect(batches.some((b) => b.requests > 1)).to.equal(true);
+      for (const outcome of answered) {
+        if (!('results' in outcome)) throw new Error(`request failed: ${String(outcome.error)}`);
+        const alone = await translateSentences(model, outcome.request.sentences, { beam: 2 });
+        expect(outcome.results.map((t) => t.text)).to.deep.equal(alone.map((t) => t.text));
+        expect(outcome.results.map((t) => t.source)).to.deep.equal(outcome.request.sentences);
+      }
+    });
+
+    it('drops a cancelled request and still answers the others', async () => {
+      const controller = new AbortController();
+      const requests$ = new Subject<Request>();
+      const outcomes = lastValueFrom(
+        requests$.pipe(
+          batchRequests<Request, Translation>(
+            (sentences) => translateSentences(model, sentences, { beam: 1 }),
+            {
+              maxBatchTokens: 0,
+            },
+          ),
+          toArray(),
+        ),
+      );
+      requests$.next({ name: 'kept', sentences: ['Hola, mundo.'] });
+      requests$.next({ name: 'gone', sentences: ['Y dijo Dios.', 'Sea la luz.'], signal: controller.signal });
+      controller.abort();
+      requests$.complete();
+      const answered = await outcomes;
+      expect(answered.map((o) => o.request.name)).to.deep.equal(['kept']);
+    });
+  });
+});
