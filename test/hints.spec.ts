@@ -66,6 +66,8 @@ const strings = [
 
 /** `config/toy.yaml`, `models/` …: a path starting with a folder of the repository. */
 const REPO_PATH = new RegExp(`(?<![\\w./\\-${HOLE}])(?:${topFolders.join('|')})/[\\w.\\-/]*`, 'g');
+/** A media type such as `text/plain` or `text/x-ssa` (HTTP content types), which only looks like a path. */
+const MEDIA_TYPE = /^text\/(?:plain|html|css|csv|srt|vtt|x-ssa|x-ass|x-subrip)$/;
 /** A quoted YAML key-value snippet: `"- clean: { maxLength: 100 }"`. */
 const QUOTED_SNIPPET = /["`]([^"`]*:\s[^"`]*)["`]/g;
 /** What makes a quoted string a config snippet: it starts like a YAML entry (`- read:`, `train:`). */
@@ -84,6 +86,7 @@ describe('hints and messages', () => {
     for (const { at, text } of strings) {
       for (const [path] of text.matchAll(REPO_PATH)) {
         const trimmed = path.replace(/[.,;:)]+$/, '');
+        if (MEDIA_TYPE.test(trimmed)) continue;
         if (!existsSync(join(root, trimmed))) missing.push(`${at}: ${trimmed}`);
       }
     }
