@@ -5,6 +5,7 @@ import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../subti
 import { extractSubtitleStream, muxSubtitleTrack, probeMedia, type MediaProbe } from '../subtitles/media.js';
 import { describeStream } from '../subtitles/mediaProbe.js';
 import { readSubtitleFile } from '../subtitles/readSubtitleFile.js';
+import type { SplitMethod } from '../subtitles/attentionSplit.js';
 import { prepareCues } from '../subtitles/translateDocument.js';
 import { writeSubtitleFile } from '../subtitles/writeSubtitleFile.js';
 import type { InputFile, OutputPaths } from './subtitleInputs.js';
@@ -39,6 +40,8 @@ export interface SubtitleJobOptions {
   bom: boolean;
   maxLineLength: number;
   maxLines: number;
+  /** How a merged sentence's translation is split back over its cues (`--split`). Default DEFAULT_SPLIT. */
+  split?: SplitMethod;
   /** Title of the muxed track. Default `<to> (subflow)`. */
   trackTitle?: string;
 }
@@ -133,6 +136,7 @@ export async function translateSubtitleFile(
     const prepared = prepareCues(source, {
       maxLineLength: options.maxLineLength,
       maxLines: options.maxLines,
+      split: options.split,
       onWarning: (warning) => hooks?.onWarning?.(warning),
     });
     return prepared.assemble(await context.translateUnits(prepared.units, signal));

@@ -6,6 +6,7 @@ import { resolveModelDir } from '../model/defaultModel.js';
 import { loadModel } from '../model/translationModel.js';
 import { modelTranslator } from '../operators/translateCues.js';
 import type { TranslateOptions } from '../model/translateSentences.js';
+import { DEFAULT_SPLIT, type SplitMethod } from '../subtitles/attentionSplit.js';
 import type { SubtitleFormat } from '../subtitles/cue.js';
 import { checkEncodingName } from '../subtitles/encoding.js';
 import { iso6392Codes, toIso6392 } from '../subtitles/mediaLanguages.js';
@@ -34,6 +35,8 @@ export interface TranslateSubtitlesOptions {
   strict?: boolean;
   maxLineLength: number;
   maxLines: number;
+  /** How a merged sentence's translation is split back over its cues. Default DEFAULT_SPLIT. */
+  split?: SplitMethod;
   bom?: boolean;
   backend: string;
   quiet?: boolean;
@@ -102,6 +105,7 @@ export function jobOptionsOf(
     bom: flags.bom ?? false,
     maxLineLength: flags.maxLineLength,
     maxLines: flags.maxLines,
+    split: flags.split ?? DEFAULT_SPLIT,
   };
 }
 
@@ -155,6 +159,7 @@ export async function translateSubtitles(
       skipExisting: flags.skipExisting ?? false,
       translateUnits: modelTranslator(translationModel, {
         ...search,
+        alignments: options.split === 'attention',
         onProgress: (done, total) => reporter.units(done, total),
         onWarning: (warning) => reporter.warning(warning),
       }),

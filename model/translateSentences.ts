@@ -3,6 +3,7 @@ import { search } from './search.js';
 import { resolveSearchOptions, type Hypothesis, type SearchOptions } from './searchInternals.js';
 import { UNK_ID, withEos, type Translation } from '../types.js';
 import { splitLongText } from '../text/splitLongText.js';
+import { EOS_PIECE } from '../text/wordAlignment.js';
 import type { TranslationModel } from './translationModel.js';
 
 /** Longest source, in tokens, that is decoded as one piece (`maxSourceLength`). */
@@ -42,7 +43,7 @@ interface PreparedSource {
   /** Position among the parts of its sentence (0 for a sentence decoded whole). */
   part: number;
   ids: Int32Array;
-  /** Source pieces, kept only for `replaceUnk`. */
+  /** Source pieces, kept only for `replaceUnk` and `returnAttention`. */
   pieces?: string[];
 }
 
@@ -187,7 +188,10 @@ function prepareSource(
   part: number,
   options: TranslateOptions,
 ): PreparedSource {
-  const pieces = options.replaceUnk ? translationModel.sourceTokenizer.encodePieces(text) : undefined;
+  const pieces =
+    options.replaceUnk || options.returnAttention
+      ? translationModel.sourceTokenizer.encodePieces(text)
+      : undefined;
   return { index, part, ids: withEos(ids), pieces };
 }
 
@@ -226,8 +230,11 @@ function toTranslation(
     translation.nBest = hypotheses.map((h) => ({ text: detokenize(h), score: h.score }));
   if (options.returnTokenLogProbs && best.tokenLogProbs)
     translation.tokenLogProbs = Array.from(best.tokenLogProbs);
-  if (options.returnAttention && best.attention)
+  if (options.returnAttention && best.attention) {
     translation.attention = best.attention.map((row) => Array.from(row));
+    translation.sourcePieces = [...(source.pieces ?? []), EOS_PIECE];
+    translation.targetPieces = targetPiecesOf(translationModel, best);
+  }
   return translation;
 }
 
@@ -288,8 +295,16 @@ function joinParts(
       offset += split.parts[p].ids.length;
       return rows;
     });
+    translation.sourcePieces = split.parts.flatMap((part) => [...(part.pieces ?? []), EOS_PIECE]);
+    translation.targetPieces = bests.flatMap((h) => targetPiecesOf(translationModel, h));
   }
   return translation;
+}
+
+/** The pieces of a hypothesis, one per attention row: its tokens, and `</s>` when it ended with one. */
+function targetPiecesOf(translationModel: TranslationModel, hypothesis: Hypothesis): string[] {
+  const pieces = Array.from(hypothesis.tokens, (id) => translationModel.targetTokenizer.idToPiece(id));
+  return hypothesis.finished ? [...pieces, EOS_PIECE] : pieces;
 }
 
 /** The text of a hypothesis; with replaceUnk, each `<unk>` becomes the most-attended source piece. */

@@ -1,7 +1,14 @@
 import { SubflowError } from '../errors.js';
 import type { Cue, SubtitleDocument, SubtitleWarning } from './cue.js';
 import { reflowText, type ReflowOptions } from './reflow.js';
-import { SentenceSegmenter, splitTranslation, type Segment, type SegmentOptions } from './segment.js';
+import {
+  SentenceSegmenter,
+  splitTranslation,
+  type Segment,
+  type SegmentOptions,
+  type SplitOptions,
+} from './segment.js';
+import type { AlignedTranslation } from './attentionSplit.js';
 import { maskTags, type MaskedText } from './tags.js';
 import { formatSrtTimestamp } from './timestamp.js';
 import { isNonSpeech, joinUtterances, splitUtterances, type Utterance } from './utterances.js';
@@ -18,7 +25,7 @@ import { isNonSpeech, joinUtterances, splitUtterances, type Utterance } from './
  */
 
 /** Options for {@link prepareCues}. */
-export interface PrepareCuesOptions extends SegmentOptions, ReflowOptions {
+export interface PrepareCuesOptions extends SegmentOptions, ReflowOptions, SplitOptions {
   /** Merge consecutive cues into sentences before translating. Default true. */
   mergeSentences?: boolean;
   /** Receives a warning for each translated cue that does not fit the line limits. */
@@ -31,8 +38,11 @@ export interface PreparedCues {
   units: string[];
   /** The segment behind each unit (which pieces it spans), for progress reports and debugging. */
   segments: Segment[];
-  /** Builds the translated document from one translation per unit, in the same order. */
-  assemble(translations: readonly string[]): SubtitleDocument;
+  /**
+   * Builds the translated document from one translation per unit, in the same order: its text, or
+   * its text with word attention for `split: 'attention'`.
+   */
+  assemble(translations: readonly (string | AlignedTranslation)[]): SubtitleDocument;
 }
 
 /** A translatable turn of a cue. */
@@ -102,7 +112,7 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
       }
       const pieceText: string[] = new Array<string>(pieces.length).fill('');
       segments.forEach((segment, s) => {
-        splitTranslation(segment, translations[s]).forEach(
+        splitTranslation(segment, translations[s], options).forEach(
           (text, k) => (pieceText[segment.cueIndices[k]] = text),
         );
       });
@@ -129,7 +139,7 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
 /** Translates a whole document with a batch translate function (units in, same number of strings out). */
 export async function translateDocument(
   doc: SubtitleDocument,
-  translateUnits: (units: string[]) => Promise<string[]>,
+  translateUnits: (units: string[]) => Promise<Array<string | AlignedTranslation>>,
   options: PrepareCuesOptions = {},
 ): Promise<SubtitleDocument> {
   const prepared = prepareCues(doc, options);

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { SubflowError } from '../../errors.js';
 import { translateSubtitles, type TranslateSubtitlesOptions } from '../../jobs/translateSubtitles.js';
 import { withInterrupt } from '../interrupt.js';
+import { DEFAULT_SPLIT, SPLIT_METHODS } from '../../subtitles/attentionSplit.js';
 import { DEFAULT_MAX_SOURCE_LENGTH } from '../../model/translateSentences.js';
 import { backendChoices, integer, MAX_SOURCE_LENGTH_HELP, nonNegative } from './decodingFlags.js';
 
@@ -57,6 +58,14 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
     .option('--strict', 'refuse malformed subtitles instead of repairing them with warnings')
     .option('--max-line-length <n>', 'characters per line (tags not counted)', integer(1), 42)
     .option('--max-lines <n>', 'lines per cue', integer(1), 2)
+    .addOption(
+      new Option(
+        '--split <method>',
+        "how a sentence merged from several cues is split back over them: at the words the model's attention aligns with each cue boundary, or by length",
+      )
+        .choices(SPLIT_METHODS)
+        .default(DEFAULT_SPLIT),
+    )
     .option('--bom', 'start written subtitle files with a UTF-8 byte order mark')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
     .option('-q, --quiet', 'no progress bar, only log lines')
