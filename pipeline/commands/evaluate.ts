@@ -5,7 +5,15 @@ import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
 import { loadModel } from '../../model/translationModel.js';
 import { readLines } from '../../text/lines.js';
 import { withInterrupt } from '../interrupt.js';
-import { backendChoices, decodingOptions, searchOptionsOf, type DecodingFlags } from './decodingFlags.js';
+import {
+  backendChoices,
+  decodingOptions,
+  integer,
+  searchOptionsOf,
+  type DecodingFlags,
+} from './decodingFlags.js';
+import { translateSentences } from '../../model/translateSentences.js';
+import { writeAttentionPlots } from '../../report/attentionPlots.js';
 import { openTextOutput } from '../../text/textOutput.js';
 
 interface EvalFlags extends DecodingFlags {
@@ -14,6 +22,8 @@ interface EvalFlags extends DecodingFlags {
   ref: string;
   out?: string;
   json?: boolean;
+  attentionPlots?: string;
+  sentences: number;
 }
 
 async function readAll(file: string): Promise<string[]> {
@@ -31,7 +41,12 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--src <file>', 'source sentences, one per line (.gz allowed)')
     .requiredOption('--ref <file>', 'reference translations, line-aligned with --src (.gz allowed)')
     .option('-o, --out <file>', 'also write the hypotheses here (via a temp file)')
-    .option('--json', 'print one JSON line instead of the two sacreBLEU lines');
+    .option('--json', 'print one JSON line instead of the two sacreBLEU lines')
+    .option(
+      '--attention-plots <dir>',
+      'also write an attention heatmap (SVG, source × output pieces) for each of the first --sentences sentences',
+    )
+    .option('--sentences <n>', 'sentences to plot with --attention-plots', integer(1), 10);
   decodingOptions(command)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backendChoices).default('auto'))
     .action(async (flags: EvalFlags) => {
@@ -53,6 +68,19 @@ export function registerEvalCommand(program: Command): void {
         if (output) {
           for (const line of result.hypotheses) await output.write(line);
           await output.commit();
+        }
+        if (flags.attentionPlots) {
+          // Decoded again with attention: holding it for a whole test set would cost far more memory.
+          const plotted = await withInterrupt((signal) =>
+            translateSentences(translationModel, sources.slice(0, flags.sentences), {
+              ...searchOptionsOf(flags),
+              nBest: 1,
+              returnAttention: true,
+              signal,
+            }),
+          );
+          const paths = await writeAttentionPlots(flags.attentionPlots, plotted);
+          process.stderr.write(`eval: ${paths.length} attention heatmaps in ${flags.attentionPlots}\n`);
         }
         process.stderr.write(
           `eval: ${result.sentences} sentences in ${result.seconds.toFixed(1)} s (${result.sentencesPerSecond.toFixed(1)} sentences/s)\n`,
