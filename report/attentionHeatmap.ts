@@ -12,14 +12,15 @@ export interface AttentionPlot {
 }
 
 /** Pixels per cell side: big enough for the weight to read as a colour, small enough for 60 pieces. */
-const CELL = 18;
+export const HEATMAP_CELL = 18;
 
 /**
  * The Vega-Lite spec of an attention heatmap: source pieces along the top (x), target pieces down the
- * side (y), one cell per pair, darker for more weight (0 white … 1 dark blue). Axes are keyed by
+ * side (y), one cell per pair, darker for more weight (0 white … 1 dark blue, linearly). Axes are keyed by
  * position, so a piece that occurs twice gets two columns, and labelled with the piece text.
  */
 export function attentionHeatmapSpec(plot: AttentionPlot) {
+  /** Pixels per cell side. */
   const { attention, sourcePieces, targetPieces } = plot;
   const values = targetPieces.flatMap((target, t) =>
     sourcePieces.map((source, s) => ({
@@ -35,9 +36,10 @@ export function attentionHeatmapSpec(plot: AttentionPlot) {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(plot.title ? { title: { text: plot.title, fontSize: 12, anchor: 'start' as const } } : {}),
     data: { values },
-    width: CELL * sourcePieces.length,
-    height: CELL * targetPieces.length,
-    mark: { type: 'rect' as const },
+    width: HEATMAP_CELL * sourcePieces.length,
+    height: HEATMAP_CELL * targetPieces.length,
+    // No per-cell aria labels or tooltips: a static SVG shows neither, and they triple its size.
+    mark: { type: 'rect' as const, aria: false },
     encoding: {
       x: {
         field: 's',
@@ -55,13 +57,8 @@ export function attentionHeatmapSpec(plot: AttentionPlot) {
         field: 'weight',
         type: 'quantitative' as const,
         title: 'attention',
-        scale: { domain: [0, 1], scheme: 'blues' },
+        scale: { domain: [0, 1], range: ['#ffffff', '#08306b'] },
       },
-      tooltip: [
-        { field: 'source', title: 'source' },
-        { field: 'target', title: 'output' },
-        { field: 'weight', title: 'attention' },
-      ],
     },
     config: { view: { stroke: null } },
   };
