@@ -75,6 +75,10 @@ export interface Translation {
   tokenLogProbs?: number[];
   /** Attention weights [tgtLen][srcLen], when asked for. */
   attention?: number[][];
+  /** With attention: the source pieces its columns stand for, `</s>` included, [srcLen]. */
+  sourcePieces?: string[];
+  /** With attention: the output pieces its rows stand for, `</s>` included when decoded, [tgtLen]. */
+  targetPieces?: string[];
 }
 
 /** Fixed special token ids, shared by the tokenizer and the model. */

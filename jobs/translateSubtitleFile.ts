@@ -5,6 +5,7 @@ import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../subti
 import { extractSubtitleStream, muxSubtitleTrack, probeMedia, type MediaProbe } from '../subtitles/media.js';
 import { describeStream } from '../subtitles/mediaProbe.js';
 import { readSubtitleFile } from '../subtitles/readSubtitleFile.js';
+import type { SplitMethod } from '../subtitles/attentionSplit.js';
 import { translateDocument } from '../subtitles/translateDocument.js';
 import { writeSubtitleFile } from '../subtitles/writeSubtitleFile.js';
 import type { InputFile, OutputPaths } from './subtitleInputs.js';
@@ -39,6 +40,8 @@ export interface SubtitleJobOptions {
   bom: boolean;
   maxLineLength: number;
   maxLines: number;
+  /** How a merged sentence's translation is split back over its cues (`--split`). Default DEFAULT_SPLIT. */
+  split?: SplitMethod;
   /** Title of the muxed track. Default `<to> (subflow)`. */
   trackTitle?: string;
 }
@@ -123,13 +126,14 @@ export async function translateSubtitleDocument(
   source: SubtitleDocument,
   context: Pick<SubtitleJobContext, 'translateUnits' | 'signal' | 'hooks'> & {
     /** Unset: reflow's defaults (42 characters, 2 lines), as `subflow translate` has them. */
-    options: Partial<Pick<SubtitleJobOptions, 'maxLineLength' | 'maxLines'>>;
+    options: Partial<Pick<SubtitleJobOptions, 'maxLineLength' | 'maxLines' | 'split'>>;
   },
 ): Promise<SubtitleDocument> {
   const { options, hooks } = context;
   return translateDocument(source, (units) => context.translateUnits(units, context.signal), {
     maxLineLength: options.maxLineLength,
     maxLines: options.maxLines,
+    split: options.split,
     onWarning: (warning) => hooks?.onWarning?.(warning),
   });
 }

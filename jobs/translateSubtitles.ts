@@ -7,6 +7,7 @@ import { resolveModelDir } from '../model/defaultModel.js';
 import { loadModel } from '../model/translationModel.js';
 import { modelTranslator } from '../operators/translateCues.js';
 import { decodingSettingsOf, type DecodingSettings } from '../model/translateSentences.js';
+import { DEFAULT_SPLIT, type SplitMethod } from '../subtitles/attentionSplit.js';
 import type { SubtitleFormat } from '../subtitles/cue.js';
 import { checkEncodingName } from '../subtitles/encoding.js';
 import { formatFromFileName } from '../subtitles/formats.js';
@@ -33,6 +34,8 @@ export interface TranslateSubtitlesOptions extends Omit<DecodingSettings, 'nBest
   strict?: boolean;
   maxLineLength: number;
   maxLines: number;
+  /** How a merged sentence's translation is split back over its cues. Default DEFAULT_SPLIT. */
+  split?: SplitMethod;
   bom?: boolean;
   backend: BackendName;
   quiet?: boolean;
@@ -101,6 +104,7 @@ export function jobOptionsOf(
     bom: flags.bom ?? false,
     maxLineLength: flags.maxLineLength,
     maxLines: flags.maxLines,
+    split: flags.split ?? DEFAULT_SPLIT,
   };
 }
 
@@ -173,6 +177,7 @@ export async function translateSubtitles(
       skipExisting: flags.skipExisting ?? false,
       translateUnits: modelTranslator(translationModel, {
         ...search,
+        alignments: options.split === 'attention',
         onProgress: (done, total) => reporter.units(done, total),
         onWarning: (warning) => reporter.warning(warning),
       }),

@@ -8,6 +8,7 @@ import {
 } from './searchInternals.js';
 import { UNK_ID, withEos, type Translation } from '../types.js';
 import { splitLongText } from '../text/splitLongText.js';
+import { EOS_PIECE } from '../text/wordAlignment.js';
 import type { TranslationModel } from './translationModel.js';
 
 /** Something odd about one input sentence that did not stop the translation. */
@@ -80,7 +81,7 @@ interface PreparedSource {
   /** Position among the parts of its sentence (0 for a sentence decoded whole). */
   part: number;
   ids: Int32Array;
-  /** Source pieces, kept only for `replaceUnk`. */
+  /** Source pieces, kept only for `replaceUnk` and `returnAttention`. */
   pieces?: string[];
 }
 
@@ -225,7 +226,10 @@ function prepareSource(
   part: number,
   options: TranslateOptions,
 ): PreparedSource {
-  const pieces = options.replaceUnk ? translationModel.sourceTokenizer.encodePieces(text) : undefined;
+  const pieces =
+    options.replaceUnk || options.returnAttention
+      ? translationModel.sourceTokenizer.encodePieces(text)
+      : undefined;
   return { index, part, ids: withEos(ids), pieces };
 }
 
@@ -265,8 +269,11 @@ function toTranslation(
     translation.nBest = hypotheses.map((h) => ({ text: detokenize(h), score: h.score }));
   if (options.returnTokenLogProbs && best.tokenLogProbs)
     translation.tokenLogProbs = Array.from(best.tokenLogProbs);
-  if (options.returnAttention && best.attention)
+  if (options.returnAttention && best.attention) {
     translation.attention = best.attention.map((row) => Array.from(row));
+    translation.sourcePieces = [...(source.pieces ?? []), EOS_PIECE];
+    translation.targetPieces = targetPiecesOf(translationModel, best);
+  }
   return translation;
 }
 
@@ -327,8 +334,16 @@ function joinParts(
       offset += split.parts[p].ids.length;
       return rows;
     });
+    translation.sourcePieces = split.parts.flatMap((part) => [...(part.pieces ?? []), EOS_PIECE]);
+    translation.targetPieces = bests.flatMap((h) => targetPiecesOf(translationModel, h));
   }
   return translation;
+}
+
+/** The pieces of a hypothesis, one per attention row: its tokens, and `</s>` when it ended with one. */
+function targetPiecesOf(translationModel: TranslationModel, hypothesis: Hypothesis): string[] {
+  const pieces = Array.from(hypothesis.tokens, (id) => translationModel.targetTokenizer.idToPiece(id));
+  return hypothesis.finished ? [...pieces, EOS_PIECE] : pieces;
 }
 
 /** The text of a hypothesis; with replaceUnk, each `<unk>` becomes the most-attended source piece. */

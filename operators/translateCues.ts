@@ -3,12 +3,19 @@ import type { Cue, SubtitleFormat, SubtitleWarning } from '../subtitles/cue.js';
 import { translateDocument, type PrepareCuesOptions } from '../subtitles/translateDocument.js';
 import type { TranslationModel } from '../model/translationModel.js';
 import { translateSentences, type TranslateOptions } from '../model/translateSentences.js';
+import { DEFAULT_SPLIT, type AlignedTranslation } from '../subtitles/attentionSplit.js';
+import { wordAttention } from '../text/wordAlignment.js';
+import type { Translation } from '../types.js';
 
 /**
- * Translates plain-text units (sentences or single cue turns), one string out per unit, in order.
- * `signal` fires when the caller no longer wants the result (unsubscribe, Ctrl-C).
+ * Translates plain-text units (sentences or single cue turns), one out per unit, in order: its text,
+ * or its text with the word attention behind it (for attention splitting). `signal` fires when the
+ * caller no longer wants the result (unsubscribe, Ctrl-C).
  */
-export type UnitTranslator = (units: string[], signal?: AbortSignal) => Promise<string[]>;
+export type UnitTranslator = (
+  units: string[],
+  signal?: AbortSignal,
+) => Promise<Array<string | AlignedTranslation>>;
 
 /** Search and batching options for a model, plus progress reporting. */
 export interface ModelTranslatorOptions extends Omit<TranslateOptions, 'onWarning' | 'signal'> {
@@ -18,6 +25,8 @@ export interface ModelTranslatorOptions extends Omit<TranslateOptions, 'onWarnin
   onProgress?: (unitsDone: number, unitsTotal: number) => void;
   /** Told of each unit the model had to shorten (maxSourceLength). */
   onWarning?: (warning: SubtitleWarning) => void;
+  /** Return each translation with its word attention, for `split: 'attention'`. Default false. */
+  alignments?: boolean;
 }
 
 /**
@@ -33,24 +42,33 @@ export function modelTranslator(
   translationModel: TranslationModel,
   options: ModelTranslatorOptions = {},
 ): UnitTranslator {
-  const { chunkSize = 256, onProgress, onWarning, ...searchOptions } = options;
+  const { chunkSize = 256, onProgress, onWarning, alignments = false, ...searchOptions } = options;
   return async (units, signal) => {
-    const texts: string[] = [];
+    const texts: Array<string | AlignedTranslation> = [];
     for (let first = 0; first < units.length; first += chunkSize) {
       const chunk = units.slice(first, first + chunkSize);
       const translations = await translateSentences(translationModel, chunk, {
         ...searchOptions,
+        returnAttention: searchOptions.returnAttention || alignments,
         signal,
         onWarning:
           onWarning &&
           ((warning) => onWarning({ message: `sentence ${first + warning.index + 1}: ${warning.message}` })),
       });
-      for (const translation of translations) texts.push(translation.text);
+      for (const translation of translations)
+        texts.push(alignments ? alignedTranslation(translation) : translation.text);
       onProgress?.(texts.length, units.length);
     }
     if (units.length === 0) onProgress?.(0, 0);
     return texts;
   };
+}
+
+/** A translation with its word attention, when the search returned attention and pieces. */
+export function alignedTranslation(translation: Translation): AlignedTranslation {
+  const { text, attention, sourcePieces, targetPieces } = translation;
+  if (!attention || !sourcePieces || !targetPieces) return { text };
+  return { text, words: wordAttention(attention, sourcePieces, targetPieces) };
 }
 
 /** Options of {@link translateCues}: sentence merging, line limits, and search options for a model. */
@@ -88,7 +106,13 @@ export function translateCues(
 ): OperatorFunction<Cue, Cue> {
   const { format = 'srt', onWarning, ...rest } = options;
   const translateUnits =
-    typeof translator === 'function' ? translator : modelTranslator(translator, { ...rest, onWarning });
+    typeof translator === 'function'
+      ? translator
+      : modelTranslator(translator, {
+          ...rest,
+          alignments: rest.alignments ?? (rest.split ?? DEFAULT_SPLIT) === 'attention',
+          onWarning,
+        });
   return (source) =>
     new Observable<Cue>((subscriber) => {
       let cues: Cue[] = [];

@@ -7,6 +7,7 @@ import { registerInspectCommand } from './commands/inspect.js';
 import { registerTranslateSubtitlesCommand } from './commands/translateSubtitles.js';
 import { registerExportModelCommand } from './commands/exportModel.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerReportCommand } from './commands/report.js';
 
 /** Adds every subcommand to the program; each lives in pipeline/commands/NAME.ts. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerTranslateSubtitlesCommand(program);
   registerExportModelCommand(program);
   registerServeCommand(program);
+  registerReportCommand(program);
 }

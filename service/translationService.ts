@@ -1,6 +1,6 @@
 import { Subject, type Subscription } from 'rxjs';
 import { batchRequests, type BatchableRequest } from '../operators/batchRequests.js';
-import type { UnitTranslator } from '../operators/translateCues.js';
+import { alignedTranslation, type UnitTranslator } from '../operators/translateCues.js';
 import { translateSentences } from '../model/translateSentences.js';
 import type { Translation } from '../types.js';
 import { HttpError } from './httpError.js';
@@ -234,8 +234,10 @@ export class TranslationService {
 
   /** A UnitTranslator (for subtitle jobs) that sends its units through the shared stream. */
   unitTranslator(served: ServedModel, search: SearchRequest): UnitTranslator {
+    // With attention, as `subflow translate` asks for it, so the default attention split (and so the
+    // file) is the same as the CLI's.
     return async (units, signal) =>
-      (await this.translate(served, units, search, signal)).map((translation) => translation.text);
+      (await this.translate(served, units, { ...search, alignment: true }, signal)).map(alignedTranslation);
   }
 
   /** Stops admitting requests, answers every queued one, then frees nothing else (models stay loaded). */

@@ -1,3 +1,11 @@
+import {
+  DEFAULT_SPLIT,
+  splitByAttention,
+  type AlignedTranslation,
+  type SplitLimits,
+  type SplitMethod,
+} from './attentionSplit.js';
+
 /**
  * Sentence segmentation across cues: consecutive cues that carry one sentence are merged so the
  * translator sees whole sentences, and a translation is split back over those cues. Reversible:
@@ -25,6 +33,10 @@ export interface Segment {
   cueIndices: number[];
   /** Characters of each piece, not counting whitespace: the weights `splitTranslation` splits by. */
   sourceLengths: number[];
+  /** Whitespace-separated words of each piece: where the pieces meet in `text`, for attention splitting. */
+  sourceWordCounts?: number[];
+  /** Duration of each piece in ms, for the reading-speed limit of attention splitting. */
+  durationsMs?: number[];
   /**
    * Ellipses taken out where a piece trailing off ("No puede ser...") runs on into the next ("...que
    * vuelvas."), so the translator sees one plain sentence; entry k joins piece k and k+1.
@@ -108,6 +120,8 @@ export class SentenceSegmenter {
       text: texts.join(' '),
       cueIndices: this.open.map((item) => item.index),
       sourceLengths: texts.map(nonSpaceLength),
+      sourceWordCounts: texts.map((text) => text.split(' ').filter(Boolean).length),
+      durationsMs: this.open.map((item) => item.end - item.start),
       start: this.open[0].start,
       end: this.open[this.open.length - 1].end,
     };
@@ -151,15 +165,39 @@ export function segmentCues(items: readonly SegmentItem[], options: SegmentOptio
   return [...items.flatMap((item) => segmenter.push(item)), ...segmenter.flush()];
 }
 
+/** How {@link splitTranslation} splits: the method, and the limits attention splitting keeps. */
+export interface SplitOptions extends SplitLimits {
+  /** `proportional` (by length) or `attention` (by the model's attention, by length when it has none). Default {@link DEFAULT_SPLIT}. */
+  split?: SplitMethod;
+}
+
 /**
- * Splits a translation of `segment.text` back over its pieces, in proportion to their source lengths,
+ * Splits a translation of `segment.text` back over its pieces. With `split: 'attention'` and a
+ * translation that carries its word attention, at the words the attention aligns with each piece
+ * boundary (see `splitByAttention`); otherwise, or when that attention is flat or does not fit the
+ * texts, in proportion to the pieces' source lengths,
  * at word boundaries. Every piece gets at least one word when the translation has as many words as
  * there are pieces; with fewer words some pieces are left empty (each word goes to the piece its
  * position falls in). A translation in a script without spaces (Chinese, Japanese, Thai) that has fewer
  * words than pieces is split between characters. Returns one string per entry of `segment.cueIndices`.
  */
-export function splitTranslation(segment: Segment, translatedText: string): string[] {
-  const pieces = splitByLength(segment, translatedText);
+export function splitTranslation(
+  segment: Segment,
+  translation: string | AlignedTranslation,
+  options: SplitOptions = {},
+): string[] {
+  const translatedText = typeof translation === 'string' ? translation : translation.text;
+  const byAttention =
+    (options.split ?? DEFAULT_SPLIT) === 'attention' &&
+    typeof translation !== 'string' &&
+    segment.sourceWordCounts
+      ? splitByAttention(
+          { wordCounts: segment.sourceWordCounts, durationsMs: segment.durationsMs },
+          translation,
+          options,
+        )
+      : undefined;
+  const pieces = byAttention ?? splitByLength(segment, translatedText);
   segment.ellipses?.forEach((join, k) => {
     if (!join) return;
     if (pieces[k] && !ELLIPSIS_END.test(pieces[k])) pieces[k] += join.end;

@@ -1,7 +1,14 @@
 import { SubflowError } from '../errors.js';
 import type { Cue, SubtitleDocument, SubtitleWarning } from './cue.js';
 import { reflowCueText, type ReflowOptions } from './reflow.js';
-import { SentenceSegmenter, splitTranslation, type Segment, type SegmentOptions } from './segment.js';
+import {
+  SentenceSegmenter,
+  splitTranslation,
+  type Segment,
+  type SegmentOptions,
+  type SplitOptions,
+} from './segment.js';
+import type { AlignedTranslation } from './attentionSplit.js';
 import { maskTags, type MaskedText } from './tags.js';
 import { matchSourceQuotes } from './quotes.js';
 import { formatSrtTimestamp } from './timestamp.js';
@@ -21,13 +28,18 @@ import { isNonSpeech, joinUtterances, splitUtterances, type Utterance } from './
  * a cue whose translation still has none keeps its source text, with a warning.
  */
 
+/** The text of a unit's translation, with or without its word attention. */
+function textOf(translation: string | AlignedTranslation): string {
+  return typeof translation === 'string' ? translation : translation.text;
+}
+
 /** True when `text` has a letter or a digit: something a reader would miss. */
 function hasWords(text: string): boolean {
   return /[\p{L}\p{N}]/u.test(text);
 }
 
 /** Options for {@link prepareCues}. */
-export interface PrepareCuesOptions extends SegmentOptions, ReflowOptions {
+export interface PrepareCuesOptions extends SegmentOptions, ReflowOptions, SplitOptions {
   /** Merge consecutive cues into sentences before translating. Default true. */
   mergeSentences?: boolean;
   /** Receives a warning for each translated cue that does not fit the line limits or kept its source text. */
@@ -45,13 +57,17 @@ export interface PreparedCues {
    * several cues whose translation has too few words to give each cue one (`hola` + `Adiós.` →
    * `Farewell.`). Usually none. Their translations go to `assemble` as `resplitTranslations`.
    */
-  resplit(translations: readonly string[]): string[];
+  resplit(translations: readonly (string | AlignedTranslation)[]): string[];
   /**
-   * Builds the translated document from one translation per unit, in the same order, and the
+   * Builds the translated document from one translation per unit, in the same order (its text, or
+   * its text with word attention for `split: 'attention'`), and the
    * translations of `resplit(translations)` if any. A cue whose source has words but whose
    * translation has none keeps its source text, with a warning.
    */
-  assemble(translations: readonly string[], resplitTranslations?: readonly string[]): SubtitleDocument;
+  assemble(
+    translations: readonly (string | AlignedTranslation)[],
+    resplitTranslations?: readonly (string | AlignedTranslation)[],
+  ): SubtitleDocument;
 }
 
 /** A translatable turn of a cue. */
@@ -112,7 +128,7 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
   const fits = (id: number, text: string): boolean =>
     hasWords(text) || (text.trim() !== '' && !hasWords(pieces[id].mask.plain));
   /** Each unit's translation without the quotes its source lacks, split over the unit's pieces. */
-  const split = (translations: readonly string[]) => {
+  const split = (translations: readonly (string | AlignedTranslation)[]) => {
     if (translations.length !== segments.length) {
       throw new SubflowError(
         'BAD_ARGUMENT',
@@ -121,8 +137,12 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
       );
     }
     return segments.map((segment, s) => {
-      const translation = matchSourceQuotes(segment.text, translations[s]);
-      return { translation, parts: splitTranslation(segment, translation) };
+      const given = translations[s];
+      const translation = matchSourceQuotes(segment.text, textOf(given));
+      // The attention split checks that the text's words still match the attention's; it falls back
+      // to splitting by length when dropping a quote changed their number.
+      const aligned = typeof given === 'string' ? translation : { ...given, text: translation };
+      return { translation, parts: splitTranslation(segment, aligned, options) };
     });
   };
   /** Pieces of the multi-cue units whose translation leaves one of their cues without words. */
@@ -150,7 +170,10 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
         );
       }
       const alone = new Map(
-        resplitIds.map((id, k) => [id, matchSourceQuotes(pieces[id].mask.plain, resplitTranslations[k])]),
+        resplitIds.map((id, k) => [
+          id,
+          matchSourceQuotes(pieces[id].mask.plain, textOf(resplitTranslations[k])),
+        ]),
       );
       const pieceText: string[] = new Array<string>(pieces.length).fill('');
       segments.forEach((segment, s) => {
@@ -201,7 +224,7 @@ export function prepareCues(doc: SubtitleDocument, options: PrepareCuesOptions =
  */
 export async function translateDocument(
   doc: SubtitleDocument,
-  translateUnits: (units: string[]) => Promise<string[]>,
+  translateUnits: (units: string[]) => Promise<Array<string | AlignedTranslation>>,
   options: PrepareCuesOptions = {},
 ): Promise<SubtitleDocument> {
   const prepared = prepareCues(doc, options);

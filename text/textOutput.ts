@@ -76,3 +76,23 @@ function notWritable(path: string, cause: unknown): SubflowError {
     hint: 'choose a file in a folder you may write to',
   });
 }
+
+/**
+ * Writes `text` (plus a final newline) to `path` through a temp file renamed into place, so a reader
+ * sees the old file or the new one, never half of one.
+ * @throws SubflowError OUTPUT_IS_INPUT, OUTPUT_NOT_WRITABLE
+ */
+export async function writeTextFile(
+  path: string,
+  text: string,
+  inputs: readonly string[] = [],
+): Promise<void> {
+  const output = await openTextOutput(path, inputs);
+  try {
+    await output.write(text.replace(/\n$/, ''));
+    await output.commit();
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}

@@ -4,7 +4,9 @@ import { loadModel } from '../../model/translationModel.js';
 import { decodingSettingsOf } from '../../model/translateSentences.js';
 import { readLines, type InvalidUtf8Warning } from '../../text/lines.js';
 import { withInterrupt } from '../interrupt.js';
-import { decodingOptions, type DecodingFlags } from './decodingFlags.js';
+import { decodingOptions, integer, type DecodingFlags } from './decodingFlags.js';
+import { translateSentences } from '../../model/translateSentences.js';
+import { writeAttentionPlots } from '../../report/attentionPlots.js';
 import { checkTextOutput, openTextOutput } from '../../text/textOutput.js';
 
 interface EvalFlags extends DecodingFlags {
@@ -13,6 +15,8 @@ interface EvalFlags extends DecodingFlags {
   ref: string;
   out?: string;
   json?: boolean;
+  attentionPlots?: string;
+  sentences: number;
 }
 
 async function readAll(file: string): Promise<string[]> {
@@ -32,7 +36,12 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--src <file>', 'source sentences, one per line (.gz allowed)')
     .requiredOption('--ref <file>', 'reference translations, line-aligned with --src (.gz allowed)')
     .option('-o, --out <file>', 'also write the hypotheses here (via a temp file)')
-    .option('--json', 'print one JSON line instead of the two sacreBLEU lines');
+    .option('--json', 'print one JSON line instead of the two sacreBLEU lines')
+    .option(
+      '--attention-plots <dir>',
+      'also write an attention heatmap (SVG, source × output pieces) for each of the first --sentences sentences',
+    )
+    .option('--sentences <n>', 'sentences to plot with --attention-plots', integer(1), 10);
   decodingOptions(command).action(async (flags: EvalFlags) => {
     if (flags.out) await checkTextOutput(flags.out, [flags.src, flags.ref]);
     const [sources, references] = await Promise.all([readAll(flags.src), readAll(flags.ref)]);
@@ -51,6 +60,19 @@ export function registerEvalCommand(program: Command): void {
       if (output) {
         for (const line of result.hypotheses) await output.write(line);
         await output.commit();
+      }
+      if (flags.attentionPlots) {
+        // Decoded again with attention: holding it for a whole test set would cost far more memory.
+        const plotted = await withInterrupt((signal) =>
+          translateSentences(translationModel, sources.slice(0, flags.sentences), {
+            ...decodingSettingsOf(flags),
+            nBest: 1,
+            returnAttention: true,
+            signal,
+          }),
+        );
+        const paths = await writeAttentionPlots(flags.attentionPlots, plotted);
+        process.stderr.write(`eval: ${paths.length} attention heatmaps in ${flags.attentionPlots}\n`);
       }
       process.stderr.write(
         `eval: ${result.sentences} sentences in ${result.seconds.toFixed(1)} s (${result.sentencesPerSecond.toFixed(1)} sentences/s)\n`,

@@ -4,6 +4,7 @@ import { translateSubtitles, type TranslateSubtitlesOptions } from '../../jobs/t
 import { withInterrupt } from '../interrupt.js';
 import { REFLOW_DEFAULTS } from '../../subtitles/reflow.js';
 import { decodingOptions, integer, type DecodingFlags } from './decodingFlags.js';
+import { DEFAULT_SPLIT, SPLIT_METHODS } from '../../subtitles/attentionSplit.js';
 
 /**
  * `subflow translate [--model DIR] INPUT…`: translates the subtitle track of videos, subtitle files
@@ -57,6 +58,14 @@ export function registerTranslateSubtitlesCommand(program: Command): void {
       REFLOW_DEFAULTS.maxLineLength,
     )
     .option('--max-lines <n>', 'lines per cue', integer(1), REFLOW_DEFAULTS.maxLines)
+    .addOption(
+      new Option(
+        '--split <method>',
+        "how a sentence merged from several cues is split back over them: at the words the model's attention aligns with each cue boundary, or by length",
+      )
+        .choices(SPLIT_METHODS)
+        .default(DEFAULT_SPLIT),
+    )
     .option('--bom', 'start written subtitle files with a UTF-8 byte order mark')
     .option('-q, --quiet', 'no progress bar, only log lines');
   decodingOptions(command).action(

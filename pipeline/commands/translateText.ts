@@ -15,6 +15,7 @@ import { decodingSettingsOf } from '../../model/translateSentences.js';
 import { translate } from '../../operators/translate.js';
 import { assertReadableFile, readLines } from '../../text/lines.js';
 import type { Translation } from '../../types.js';
+import { formatPharaoh, hardAlignment, wordAttention } from '../../text/wordAlignment.js';
 import { withInterrupt } from '../interrupt.js';
 import { checkTextOutput, openTextOutput, type TextOutput } from '../../text/textOutput.js';
 import { decodingOptions, nBestOption, type DecodingFlags } from './decodingFlags.js';
@@ -23,12 +24,16 @@ interface TranslateTextFlags extends DecodingFlags {
   model?: string;
   input?: string;
   output?: string;
+  alignment?: boolean;
 }
 
 /**
  * `subflow translate-text --model DIR [--beam K] [--n-best N] [--input F] [--output F]`: one
  * translation per input line, streamed (stdin → stdout by default). With --n-best N > 1 each input
  * gives N lines `i ||| text ||| score` (i 0-based, best first), as Moses and fairseq print them.
+ * With --alignment each line is `text ||| 0-0 1-2 …`: for every word of the translation, the source
+ * word it attends to most (Pharaoh format, 0-based word indices, words split at whitespace), as
+ * OpenNMT's `-report_align` prints it.
  */
 export function registerTranslateTextCommand(program: Command): void {
   const command = program
@@ -39,8 +44,18 @@ export function registerTranslateTextCommand(program: Command): void {
       'checkpoint folder (model.json, weights.bin, source.model, target.model); default: the bundled models/bible-es-en',
     )
     .option('-i, --input <file>', 'text to translate, one sentence per line (default: stdin)')
-    .option('-o, --output <file>', 'where to write translations (default: stdout); written via a temp file');
+    .option('-o, --output <file>', 'where to write translations (default: stdout); written via a temp file')
+    .option(
+      '--alignment',
+      'add word alignments from the attention to each line: `text ||| 0-0 1-2 …` (source-target word indices, Pharaoh format)',
+    );
   nBestOption(decodingOptions(command)).action(async (flags: TranslateTextFlags) => {
+    if (flags.alignment && (flags.nBest ?? 1) > 1) {
+      throw new SubflowError('BAD_ARGUMENT', '--alignment cannot be combined with --n-best', {
+        key: 'alignment',
+        hint: 'alignments are given for the best translation only; drop --n-best',
+      });
+    }
     if (flags.input) await assertReadableFile(flags.input);
     if (flags.output) await checkTextOutput(flags.output, flags.input ? [flags.input] : []);
     const translationModel = await loadModel(flags.model, { backend: flags.backend });
@@ -55,6 +70,7 @@ export function registerTranslateTextCommand(program: Command): void {
           lines.pipe(
             translate(translationModel, {
               ...options,
+              returnAttention: flags.alignment ?? false,
               onWarning: (w) => process.stderr.write(`translate-text: line ${w.index + 1}: ${w.message}\n`),
             }),
           ),
@@ -111,8 +127,16 @@ async function translateLines(
   return index;
 }
 
-/** The output lines of one translation: its text, or `i ||| text ||| score` per n-best entry. */
+/**
+ * The output lines of one translation: its text, `text ||| alignment` when it carries attention, or
+ * `i ||| text ||| score` per n-best entry.
+ */
 export function formatTranslation(translation: Translation, index: number): string[] {
+  const { attention, sourcePieces, targetPieces } = translation;
+  if (attention && sourcePieces && targetPieces) {
+    const links = hardAlignment(wordAttention(attention, sourcePieces, targetPieces));
+    return [`${translation.text} ||| ${formatPharaoh(links)}`];
+  }
   if (!translation.nBest) return [translation.text];
   return translation.nBest.map((entry) => `${index} ||| ${entry.text} ||| ${entry.score.toFixed(4)}`);
 }

@@ -16,6 +16,9 @@ import type { PipelineContext } from '../context.js';
 import { createTrainProgress } from '../progress.js';
 import { registerStage } from '../registry.js';
 import { toIso6391 } from '../../subtitles/mediaLanguages.js';
+import { translateSentences } from '../../model/translateSentences.js';
+import { DEFAULT_LOG_EVERY } from '../../report/metricsLog.js';
+import { DEFAULT_REPORT_SENTENCES, TrainReportWriter, resumedStep } from '../../report/trainReportWriter.js';
 
 const modelOptions = z.strictObject({
   srcVocab: z.number().int().positive().optional(),
@@ -76,12 +79,14 @@ export const trainStageOptions = z.strictObject({
   keepLast: z.number().int().nonnegative().default(TRAINING_DEFAULTS.keepLast),
   weightsDtype: z.enum(['float32', 'float16']).default('float32'),
   resume: z.boolean().default(true),
+  logEvery: z.number().int().positive().default(DEFAULT_LOG_EVERY),
+  reportSentences: z.number().int().nonnegative().default(DEFAULT_REPORT_SENTENCES),
 });
 
 registerStage({
   name: 'train',
   summary:
-    'train the seq2seq model on the batches; checkpoints in <workDir>/checkpoints/{last,best,step-0001000…}',
+    'train the seq2seq model on the batches; checkpoints in <workDir>/checkpoints/{last,best,step-0001000…}, metrics.jsonl and report.html in <workDir>',
   options: trainStageOptions,
   needs: ['batches', 'tokenizers'],
   provides: ['modelDir'],
@@ -120,7 +125,12 @@ registerStage({
       ? await lastValueFrom(context.batches!.dev().pipe(toArray()))
       : undefined;
     const model = new Seq2Seq(config, { seed: context.seed });
-    const evaluate = await devScorer(context, options.bleuSentences, source, target, backend);
+    const report = new TrainReportWriter(context, options, {
+      backend: backend.reason,
+      parameters: model.countParameters(),
+      resumedAtStep: resume ? resumedStep(resume) : undefined,
+    });
+    const evaluate = await devScorer(context, options, source, target, backend, report);
     context.log(`train: ${model.countParameters().toLocaleString('en-US')} parameters`);
 
     const progress = createTrainProgress(context, options.maxSteps);
@@ -154,6 +164,7 @@ registerStage({
         }).pipe(
           tap((event) => {
             progress.update(event);
+            report.record(event);
             if (event.kind === 'done') done = event;
           }),
         ),
@@ -161,6 +172,7 @@ registerStage({
     } finally {
       progress.stop();
       model.dispose();
+      await report.settled();
     }
     const best = join(checkpointDir, 'best');
     context.modelDir = existsSync(join(best, 'model.json')) ? best : last;
@@ -202,14 +214,17 @@ registerStage({
  */
 async function devScorer(
   context: PipelineContext,
-  count: number,
+  options: { bleuSentences: number; reportSentences: number },
   sourceTokenizer: Tokenizer,
   targetTokenizer: Tokenizer,
   backend: { backend: string; reason: string },
+  report: TrainReportWriter,
 ): Promise<((model: Seq2Seq) => Promise<{ bleu: number; chrf: number }>) | undefined> {
   const dev = context.pairs?.dev;
-  if (!dev || count === 0) return undefined;
+  const count = Math.max(options.bleuSentences, options.reportSentences);
+  if (!dev || options.bleuSentences === 0) return undefined;
   const pairs = await lastValueFrom(dev().pipe(take(count), toArray()));
+  const plotted = pairs.slice(0, options.reportSentences).map((pair) => pair.src);
   const sources = pairs.map((pair) => pair.src);
   const references = pairs.map((pair) => pair.tgt);
   return async (model) => {
@@ -221,7 +236,17 @@ async function devScorer(
       backend: { name: backend.backend, reason: backend.reason },
       dispose: () => undefined, // the training run owns the model
     };
-    const { bleu, chrf } = await evaluateModel(translationModel, sources, references, { beam: 1 });
+    const { bleu, chrf } = await evaluateModel(
+      translationModel,
+      sources.slice(0, options.bleuSentences),
+      references.slice(0, options.bleuSentences),
+      { beam: 1 },
+    );
+    if (plotted.length > 0) {
+      report.setAttention(
+        await translateSentences(translationModel, plotted, { beam: 1, returnAttention: true }),
+      );
+    }
     return { bleu, chrf };
   };
 }
