@@ -6,6 +6,7 @@ import { registerEvalCommand } from './commands/evaluate.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerTranslateSubtitlesCommand } from './commands/translateSubtitles.js';
 import { registerExportModelCommand } from './commands/exportModel.js';
+import { registerCompareModelsCommand } from './commands/compareModels.js';
 
 /** Adds every subcommand to the program; each lives in pipeline/commands/NAME.ts. */
 export function registerCommands(program: Command): void {
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerInspectCommand(program);
   registerTranslateSubtitlesCommand(program);
   registerExportModelCommand(program);
+  registerCompareModelsCommand(program);
 }
