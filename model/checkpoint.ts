@@ -15,7 +15,9 @@ import {
   type ResumeState,
   type TrainerJson,
   type TrainingMetadata,
+  type WeightsDtype,
 } from './checkpointFormat.js';
+import type { QuantizedMatrix } from './quantize.js';
 import { previousFolderOf, writeFolderAtomically, type FolderFile } from './checkpointFolder.js';
 
 /** What a checkpoint stores of a model: its config and named variables (Seq2Seq satisfies this). */
@@ -30,8 +32,8 @@ export interface SaveCheckpointOptions {
   tokenizers?: { source: string; target: string };
   /** The language pair, ISO 639-1 (callers normalise user input; see subtitles/mediaLanguages.ts). */
   languages?: ModelLanguages;
-  /** Storage type of `weights.bin`; float16 halves the size (for shipping). Default float32. */
-  weightsDtype?: 'float32' | 'float16';
+  /** Storage type of `weights.bin`; float16 halves the size, int8 quarters it (quantize.ts). Default float32. */
+  weightsDtype?: WeightsDtype;
   /** Informational training metadata for `model.json`. */
   training?: TrainingMetadata;
   /** When given, also writes `trainer.json` and `optimizer.bin` so training can resume. */
@@ -43,8 +45,10 @@ export interface Checkpoint {
   /** The folder actually read: the one asked for, or its `.previous` sibling after an interrupted save. */
   dir: string;
   model: ModelJson;
-  /** Weights widened to float32, by variable name. */
+  /** Weights widened to float32 (int8 ones dequantised), by variable name. */
   weights: Map<string, { shape: number[]; values: Float32Array }>;
+  /** The int8 matrices of an int8 checkpoint as stored, by variable name (empty for float ones). */
+  quantized: Map<string, QuantizedMatrix>;
   /** Absolute paths of the tokenizer models in the folder, when it has them. */
   tokenizerPaths?: { source: string; target: string };
   /** Training state, when loaded with `{ resume: true }`. */
@@ -166,9 +170,10 @@ export function loadCheckpoint(dir: string, options: { resume?: boolean } = {}):
     corrupt(modelFile, 'weights manifest, weightsSha256 or modelConfig is missing');
   const full = model as ModelJson;
   if (full.languages !== undefined) checkLanguages(full.languages, modelFile);
-  const values = readVerified(path.join(folder, WEIGHTS_BIN), full.weights, full.weightsSha256);
+  const quantized = new Map<string, QuantizedMatrix>();
+  const values = readVerified(path.join(folder, WEIGHTS_BIN), full.weights, full.weightsSha256, quantized);
   const weights = new Map(full.weights.map((e) => [e.name, { shape: e.shape, values: values.get(e.name)! }]));
-  const checkpoint: Checkpoint = { dir: folder, model: full, weights };
+  const checkpoint: Checkpoint = { dir: folder, model: full, weights, quantized };
   if (full.tokenizers) {
     const source = path.join(folder, full.tokenizers.source);
     const target = path.join(folder, full.tokenizers.target);
@@ -293,6 +298,7 @@ function readVerified(
   file: string,
   entries: ModelJson['weights'],
   expectedSha256: string,
+  quantized?: Map<string, QuantizedMatrix>,
 ): Map<string, Float32Array> {
   if (!fs.existsSync(file)) corrupt(file, 'the file is missing');
   const bytes = fs.readFileSync(file);
@@ -301,7 +307,7 @@ function readVerified(
     corrupt(file, `truncated: ${bytes.byteLength} bytes, the manifest needs ${needed}`);
   const actual = sha256(bytes);
   if (actual !== expectedSha256) corrupt(file, `sha256 is ${actual}, expected ${expectedSha256}`);
-  return unpackTensors(bytes, entries, file);
+  return unpackTensors(bytes, entries, file, quantized);
 }
 
 function readJson(file: string): unknown {

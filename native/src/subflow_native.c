@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include "subflow_shared.h"
 
 // CBLAS enums (cblas.h values), declared here so no -dev package is needed.
 enum { ROW_MAJOR = 101 };
@@ -662,6 +663,25 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+void subflow_lstm_rows(const float *xp, const float *hu, const float *c, float *h_out, float *c_out,
+                       long rows, long units) {
+  float *gates = malloc(sizeof(float) * 4 * units);
+  if (gates == NULL) abort();
+  for (long r = 0; r < rows; r++) {
+    gate_activations(xp + r * 4 * units, hu + r * 4 * units, gates, units);
+    cell_forward(gates, c + r * units, h_out + r * units, c_out + r * units, units);
+  }
+  free(gates);
+}
+
+void subflow_attention_rows(const float *query, const float *keys, const float *values, const float *mask,
+                            float *combined, float *weights, long rows, long src_len, long dim,
+                            long value_dim) {
+  attention_step_rows(query, keys, values, mask, combined, weights, rows, src_len, dim, value_dim);
+}
+
+void subflow_tanh(const float *x, float *out, long n) { tanh_loop(x, out, n); }
+
 // info() → { available, error, threads, config }
 static napi_value blas_info(napi_env env, napi_callback_info info) {
   (void)info;
@@ -712,5 +732,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "tanh", fn);
   napi_create_function(env, "logSoftmax", NAPI_AUTO_LENGTH, log_softmax, NULL, &fn);
   napi_set_named_property(env, exports, "logSoftmax", fn);
+  subflow_register_int8(env, exports);
   return exports;
 }
