@@ -37,6 +37,20 @@ typedef struct {
   const int32_t *sums;
 } Int8Matrix;
 
+// Scratch memory reused across calls (the addon runs on the JS thread only): a fresh malloc of a
+// [rows, vocab] int32 block per product costs page faults every decoding step.
+static void *scratch_block(int slot, size_t bytes) {
+  static void *blocks[4];
+  static size_t sizes[4];
+  if (sizes[slot] < bytes) {
+    free(blocks[slot]);
+    blocks[slot] = malloc(bytes);
+    if (blocks[slot] == NULL) abort();
+    sizes[slot] = bytes;
+  }
+  return blocks[slot];
+}
+
 static bool vnni_supported(void) {
 #if HAVE_VNNI_PATH
   __builtin_cpu_init();
@@ -49,7 +63,8 @@ static bool vnni_supported(void) {
 
 // Per row of x [rows, k]: scale = max|x| / 127 and q = round(x / scale) in [−127, 127]; an all-zero
 // row gets scale 0 and q = 0.
-static void quantize_rows(const float *restrict x, long rows, long k, int8_t *restrict q, float *restrict scales) {
+INT8_CLONES static void quantize_rows(const float *restrict x, long rows, long k, int8_t *restrict q,
+                                      float *restrict scales) {
   for (long r = 0; r < rows; r++) {
     const float *restrict xr = x + r * k;
     float max = 0.0f;
@@ -95,8 +110,7 @@ INT8_CLONES static void accumulate_vector(const int8_t *restrict q, long rows, l
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void accumulate_vnni(
     const int8_t *q, long rows, const Int8Matrix *w, int32_t *acc) {
   const long k4 = (w->k + BLOCK_K - 1) / BLOCK_K, n16 = (w->n + BLOCK_N - 1) / BLOCK_N;
-  uint8_t *u = malloc((size_t)(rows * k4 * BLOCK_K));
-  if (u == NULL) abort();
+  uint8_t *u = scratch_block(3, (size_t)(rows * k4 * BLOCK_K) + 1);
   for (long r = 0; r < rows; r++) {
     uint8_t *ur = u + r * k4 * BLOCK_K;
     for (long p = 0; p < w->k; p++) ur[p] = (uint8_t)(q[r * w->k + p] + 128);
@@ -144,7 +158,6 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void accumulate_vn
         memcpy(acc + (r0 + rr) * w->n + jb * BLOCK_N, out[rr], sizeof(int32_t) * width);
     }
   }
-  free(u);
 }
 #endif
 
@@ -183,16 +196,12 @@ INT8_CLONES static void dequantize_into(const int32_t *restrict acc, const float
 // out = x·Wᵀ (+ bias) for x [rows, k] float, quantising x per row; false when `path` cannot run.
 static bool int8_product(const float *x, long rows, const Int8Matrix *w, const float *bias, float *out,
                          int path) {
-  int8_t *q = malloc((size_t)(rows * w->k) + 1);
-  float *scales = malloc(sizeof(float) * (size_t)rows + 1);
-  int32_t *acc = malloc(sizeof(int32_t) * (size_t)(rows * w->n) + 1);
-  if (q == NULL || scales == NULL || acc == NULL) abort();
+  int8_t *q = scratch_block(0, (size_t)(rows * w->k) + 1);
+  float *scales = scratch_block(1, sizeof(float) * (size_t)rows + 1);
+  int32_t *acc = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
   quantize_rows(x, rows, w->k, q, scales);
   const bool ran = accumulate(q, rows, w, acc, path);
   if (ran) dequantize_into(acc, scales, w->scales, rows, w->n, bias, out);
-  free(q);
-  free(scales);
-  free(acc);
   return ran;
 }
 
