@@ -18,6 +18,7 @@ import {
   type WeightsDtype,
 } from './checkpointFormat.js';
 import type { QuantizedMatrix } from './quantize.js';
+import { matrixSparsity } from './pruning.js';
 import { previousFolderOf, writeFolderAtomically, type FolderFile } from './checkpointFolder.js';
 
 /** What a checkpoint stores of a model: its config and named variables (Seq2Seq satisfies this). */
@@ -77,6 +78,7 @@ export function saveCheckpoint(
     values: variable.dataSync() as Float32Array,
   }));
   const weights = packTensors(tensors, options.weightsDtype ?? 'float32');
+  const sparsity = matrixSparsity(tensors);
   const modelJson: ModelJson = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -85,6 +87,7 @@ export function saveCheckpoint(
     ...(options.tokenizers ? { tokenizers: { source: 'source.model', target: 'target.model' } } : {}),
     weights: weights.entries,
     weightsSha256: sha256(weights.bytes),
+    ...(sparsity > 0 ? { sparsity } : {}),
     ...(options.training ? { training: { date: new Date().toISOString(), ...options.training } } : {}),
   };
   const files: FolderFile[] = [
@@ -103,12 +106,15 @@ export function saveCheckpoint(
     }
   }
   if (options.resume) {
-    const { optimizer, ...rest } = options.resume;
+    const { optimizer, pruneMasks, ...rest } = options.resume;
     const moments = packTensors(
-      optimizer.slots.flatMap((slot) => [
-        { name: `${slot.name}/m`, shape: slot.shape, values: slot.m },
-        { name: `${slot.name}/v`, shape: slot.shape, values: slot.v },
-      ]),
+      [
+        ...optimizer.slots.flatMap((slot) => [
+          { name: `${slot.name}/m`, shape: slot.shape, values: slot.m },
+          { name: `${slot.name}/v`, shape: slot.shape, values: slot.v },
+        ]),
+        ...(pruneMasks ?? []).map((mask) => ({ ...mask, name: `${mask.name}/mask` })),
+      ],
       'float32',
     );
     const trainerJson: TrainerJson = {
@@ -290,7 +296,14 @@ function readResumeState(folder: string): ResumeState {
       corrupt(trainerFile, `optimizer moments of ${name} are incomplete`);
     return { name, shape: optimizer.slots.find((e) => e.name === `${name}/m`)!.shape, m, v };
   });
-  return { ...rest, optimizer: { step: optimizer.step, slots } };
+  const pruneMasks = optimizer.slots
+    .filter((e) => e.name.endsWith('/mask'))
+    .map((e) => ({ name: e.name.slice(0, -'/mask'.length), shape: e.shape, values: moments.get(e.name)! }));
+  return {
+    ...rest,
+    optimizer: { step: optimizer.step, slots },
+    ...(pruneMasks.length > 0 ? { pruneMasks } : {}),
+  };
 }
 
 /** Reads a `.bin` file, checks its size against the manifest and its sha256, and unpacks it. */

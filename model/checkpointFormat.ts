@@ -60,6 +60,8 @@ export interface ModelJson {
   weights: TensorEntry[];
   /** Hex sha256 of `weights.bin`. */
   weightsSha256: string;
+  /** Share of exact zeros in the weight matrices, when any (a pruned model). */
+  sparsity?: number;
   training?: TrainingMetadata;
 }
 
@@ -87,10 +89,12 @@ export interface ResumeState {
   /** Training wall time so far, over all runs. */
   elapsedMs: number;
   optimizer: AdamState;
+  /** Pruning masks (1 keep, 0 pruned), stored in `optimizer.bin` as NAME/mask. */
+  pruneMasks?: { name: string; shape: number[]; values: Float32Array }[];
 }
 
 /** `trainer.json`: ResumeState without the moment arrays, plus the `optimizer.bin` manifest. */
-export interface TrainerJson extends Omit<ResumeState, 'optimizer'> {
+export interface TrainerJson extends Omit<ResumeState, 'optimizer' | 'pruneMasks'> {
   format: 'subflow-trainer';
   version: number;
   optimizer: { step: number; slots: TensorEntry[]; sha256: string };

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../types.js';
 import { Adam, type AdamState } from './optimizer.js';
+import { Pruner, type PruneMask, type PruneOptions } from './pruning.js';
 import {
   createSchedule,
   type LearningRateSchedule,
@@ -26,6 +27,8 @@ export interface TrainerOptions {
   schedule?: ScheduleConfig | ScheduleConfig['kind'];
   /** Root of all training randomness (dropout masks). Default 1. */
   seed?: number;
+  /** Gradual magnitude pruning of the weight matrices (pruning.ts); off by default. */
+  prune?: PruneOptions;
 }
 
 /** Result of one optimisation step. */
@@ -46,6 +49,8 @@ export interface TrainerState {
   seed: number;
   optimizer: AdamState;
   schedule: ScheduleState;
+  /** Pruning masks, when pruning has started. */
+  pruneMasks?: PruneMask[];
 }
 
 /**
@@ -71,6 +76,7 @@ export class Trainer {
   readonly schedule: LearningRateSchedule;
   private seed: number;
   private stepsDone = 0;
+  private readonly pruner?: Pruner;
 
   constructor(model: TrainableModel, options: TrainerOptions = {}) {
     const learningRate = options.learningRate ?? 1e-3;
@@ -78,6 +84,7 @@ export class Trainer {
     this.seed = options.seed ?? 1;
     this.schedule = createSchedule(options.schedule ?? { kind: 'constant' }, learningRate);
     this.optimizer = new Adam(model.variables, { learningRate, clipNorm: options.clipNorm ?? 5 });
+    if (options.prune) this.pruner = new Pruner(model.variables, options.prune);
   }
 
   /** Steps completed so far. */
@@ -107,6 +114,7 @@ export class Trainer {
       }
       gradNorm = this.optimizer.applyGradients(byModelName);
     });
+    this.pruner?.afterStep(stepNumber);
     this.stepsDone = stepNumber;
     return {
       loss,
@@ -144,6 +152,7 @@ export class Trainer {
       seed: this.seed,
       optimizer: this.optimizer.getState(),
       schedule: this.schedule.getState(),
+      ...(this.pruner ? { pruneMasks: this.pruner.getMasks() } : {}),
     };
   }
 
@@ -153,6 +162,7 @@ export class Trainer {
     this.schedule.setState(state.schedule);
     this.stepsDone = state.step;
     this.seed = state.seed;
+    if (state.pruneMasks) this.pruner?.setMasks(state.pruneMasks);
   }
 
   /** Frees the optimiser's tensors; the model is the caller's to dispose. */

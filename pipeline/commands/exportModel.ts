@@ -7,6 +7,7 @@ import { Seq2Seq } from '../../model/seq2seq.js';
 import { resolveBackend } from '../../model/backend.js';
 import { toIso6391 } from '../../subtitles/mediaLanguages.js';
 import { checkOutputFolders } from '../../outputPath.js';
+import { matrixSparsity } from '../../model/pruning.js';
 
 interface ExportFlags {
   dtype: 'float32' | 'float16' | 'int8';
@@ -81,6 +82,11 @@ export function registerExportModelCommand(program: Command): void {
       }
       const pair = languages ?? checkpoint.model.languages;
       const named = pair ? `, ${pair.source} → ${pair.target}` : ', no language pair recorded';
-      process.stderr.write(`export-model: wrote ${to} (${flags.dtype} weights${named})\n`);
+      const sparsity = matrixSparsity(checkpoint.weights.values());
+      const zeros =
+        sparsity > 0
+          ? `, ${(100 * sparsity).toFixed(1)} % of matrix weights zero (recorded as sparsity)`
+          : '';
+      process.stderr.write(`export-model: wrote ${to} (${flags.dtype} weights${named}${zeros})\n`);
     });
 }

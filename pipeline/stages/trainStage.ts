@@ -75,6 +75,18 @@ export const trainStageOptions = z.strictObject({
   keepLast: z.number().int().nonnegative().default(3),
   weightsDtype: z.enum(['float32', 'float16']).default('float32'),
   resume: z.boolean().default(true),
+  prune: z
+    .strictObject({
+      target: z.number().gt(0).lt(1),
+      startStep: z.number().int().nonnegative(),
+      endStep: z.number().int().positive(),
+      every: z.number().int().positive().default(100),
+    })
+    .refine((p) => p.endStep > p.startStep, {
+      message: 'endStep must be greater than startStep',
+      path: ['endStep'],
+    })
+    .optional(),
 });
 
 registerStage({
@@ -129,6 +141,7 @@ registerStage({
           learningRate: options.learningRate,
           clipNorm: options.clipNorm,
           schedule: options.schedule,
+          ...(options.prune ? { prune: options.prune } : {}),
           seed: context.seed,
           maxSteps: options.maxSteps,
           maxEpochs: options.maxEpochs,
