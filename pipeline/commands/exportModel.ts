@@ -83,8 +83,9 @@ export function registerExportModelCommand(program: Command): void {
       const pair = languages ?? checkpoint.model.languages;
       const named = pair ? `, ${pair.source} → ${pair.target}` : ', no language pair recorded';
       const sparsity = matrixSparsity(checkpoint.weights.values());
+      // A few weights of any model are exactly zero (float16 underflow); name only a pruned model's share.
       const zeros =
-        sparsity > 0
+        sparsity >= 0.01
           ? `, ${(100 * sparsity).toFixed(1)} % of matrix weights zero (recorded as sparsity)`
           : '';
       process.stderr.write(`export-model: wrote ${to} (${flags.dtype} weights${named}${zeros})\n`);
