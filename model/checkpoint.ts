@@ -15,7 +15,10 @@ import {
   type ResumeState,
   type TrainerJson,
   type TrainingMetadata,
+  type WeightsDtype,
 } from './checkpointFormat.js';
+import type { QuantizedMatrix } from './quantize.js';
+import { matrixSparsity } from './pruning.js';
 import { previousFolderOf, writeFolderAtomically, type FolderFile } from './checkpointFolder.js';
 
 /** What a checkpoint stores of a model: its config and named variables (Seq2Seq satisfies this). */
@@ -30,8 +33,8 @@ export interface SaveCheckpointOptions {
   tokenizers?: { source: string; target: string };
   /** The language pair, ISO 639-1 (callers normalise user input; see subtitles/mediaLanguages.ts). */
   languages?: ModelLanguages;
-  /** Storage type of `weights.bin`; float16 halves the size (for shipping). Default float32. */
-  weightsDtype?: 'float32' | 'float16';
+  /** Storage type of `weights.bin`; float16 halves the size, int8 quarters it (quantize.ts). Default float32. */
+  weightsDtype?: WeightsDtype;
   /** Informational training metadata for `model.json`. */
   training?: TrainingMetadata;
   /** When given, also writes `trainer.json` and `optimizer.bin` so training can resume. */
@@ -43,8 +46,10 @@ export interface Checkpoint {
   /** The folder actually read: the one asked for, or its `.previous` sibling after an interrupted save. */
   dir: string;
   model: ModelJson;
-  /** Weights widened to float32, by variable name. */
+  /** Weights widened to float32 (int8 ones dequantised), by variable name. */
   weights: Map<string, { shape: number[]; values: Float32Array }>;
+  /** The int8 matrices of an int8 checkpoint as stored, by variable name (empty for float ones). */
+  quantized: Map<string, QuantizedMatrix>;
   /** Absolute paths of the tokenizer models in the folder, when it has them. */
   tokenizerPaths?: { source: string; target: string };
   /** Training state, when loaded with `{ resume: true }`. */
@@ -73,6 +78,7 @@ export function saveCheckpoint(
     values: variable.dataSync() as Float32Array,
   }));
   const weights = packTensors(tensors, options.weightsDtype ?? 'float32');
+  const sparsity = matrixSparsity(tensors);
   const modelJson: ModelJson = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -81,6 +87,7 @@ export function saveCheckpoint(
     ...(options.tokenizers ? { tokenizers: { source: 'source.model', target: 'target.model' } } : {}),
     weights: weights.entries,
     weightsSha256: sha256(weights.bytes),
+    ...(sparsity > 0 ? { sparsity } : {}),
     ...(options.training ? { training: { date: new Date().toISOString(), ...options.training } } : {}),
   };
   const files: FolderFile[] = [
@@ -99,12 +106,15 @@ export function saveCheckpoint(
     }
   }
   if (options.resume) {
-    const { optimizer, ...rest } = options.resume;
+    const { optimizer, pruneMasks, ...rest } = options.resume;
     const moments = packTensors(
-      optimizer.slots.flatMap((slot) => [
-        { name: `${slot.name}/m`, shape: slot.shape, values: slot.m },
-        { name: `${slot.name}/v`, shape: slot.shape, values: slot.v },
-      ]),
+      [
+        ...optimizer.slots.flatMap((slot) => [
+          { name: `${slot.name}/m`, shape: slot.shape, values: slot.m },
+          { name: `${slot.name}/v`, shape: slot.shape, values: slot.v },
+        ]),
+        ...(pruneMasks ?? []).map((mask) => ({ ...mask, name: `${mask.name}/mask` })),
+      ],
       'float32',
     );
     const trainerJson: TrainerJson = {
@@ -166,9 +176,10 @@ export function loadCheckpoint(dir: string, options: { resume?: boolean } = {}):
     corrupt(modelFile, 'weights manifest, weightsSha256 or modelConfig is missing');
   const full = model as ModelJson;
   if (full.languages !== undefined) checkLanguages(full.languages, modelFile);
-  const values = readVerified(path.join(folder, WEIGHTS_BIN), full.weights, full.weightsSha256);
+  const quantized = new Map<string, QuantizedMatrix>();
+  const values = readVerified(path.join(folder, WEIGHTS_BIN), full.weights, full.weightsSha256, quantized);
   const weights = new Map(full.weights.map((e) => [e.name, { shape: e.shape, values: values.get(e.name)! }]));
-  const checkpoint: Checkpoint = { dir: folder, model: full, weights };
+  const checkpoint: Checkpoint = { dir: folder, model: full, weights, quantized };
   if (full.tokenizers) {
     const source = path.join(folder, full.tokenizers.source);
     const target = path.join(folder, full.tokenizers.target);
@@ -297,7 +308,14 @@ function readResumeState(folder: string): ResumeState {
       corrupt(trainerFile, `optimizer moments of ${name} are incomplete`);
     return { name, shape: optimizer.slots.find((e) => e.name === `${name}/m`)!.shape, m, v };
   });
-  return { ...rest, optimizer: { step: optimizer.step, slots } };
+  const pruneMasks = optimizer.slots
+    .filter((e) => e.name.endsWith('/mask'))
+    .map((e) => ({ name: e.name.slice(0, -'/mask'.length), shape: e.shape, values: moments.get(e.name)! }));
+  return {
+    ...rest,
+    optimizer: { step: optimizer.step, slots },
+    ...(pruneMasks.length > 0 ? { pruneMasks } : {}),
+  };
 }
 
 /** Reads a `.bin` file, checks its size against the manifest and its sha256, and unpacks it. */
@@ -305,6 +323,7 @@ function readVerified(
   file: string,
   entries: ModelJson['weights'],
   expectedSha256: string,
+  quantized?: Map<string, QuantizedMatrix>,
 ): Map<string, Float32Array> {
   if (!fs.existsSync(file)) corrupt(file, 'the file is missing');
   const bytes = fs.readFileSync(file);
@@ -313,7 +332,7 @@ function readVerified(
     corrupt(file, `truncated: ${bytes.byteLength} bytes, the manifest needs ${needed}`);
   const actual = sha256(bytes);
   if (actual !== expectedSha256) corrupt(file, `sha256 is ${actual}, expected ${expectedSha256}`);
-  return unpackTensors(bytes, entries, file);
+  return unpackTensors(bytes, entries, file, quantized);
 }
 
 function readJson(file: string): unknown {

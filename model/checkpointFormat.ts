@@ -1,6 +1,7 @@
 import type { AdamState } from './optimizer.js';
 import type { ScheduleState } from './schedule.js';
 import { SubflowError } from '../errors.js';
+import { dequantize, quantizeVariable, type QuantizedMatrix } from './quantize.js';
 
 /** Value of `model.json` → `format`; anything else is a foreign folder. */
 export const CHECKPOINT_FORMAT = 'subflow-checkpoint';
@@ -11,12 +12,19 @@ export const CHECKPOINT_VERSION = 1;
 export interface TensorEntry {
   name: string;
   shape: number[];
-  /** Storage type; float16 is widened back to float32 on load. */
-  dtype: 'float32' | 'float16';
+  /** Storage type; float16 is widened back to float32 on load; int8 see quantize.ts. */
+  dtype: 'float32' | 'float16' | 'int8';
   /** Byte offset in the `.bin` file. */
   offset: number;
   byteLength: number;
+  /** int8 only: the values are stored as the transpose [shape[1], shape[0]] (one row per output). */
+  transposed?: boolean;
+  /** int8 only: byte offset of the float32 scales, one per stored row. */
+  scalesOffset?: number;
 }
+
+/** Storage types of `weights.bin`: int8 quantises every matrix and keeps vectors float32. */
+export type WeightsDtype = 'float32' | 'float16' | 'int8';
 
 /** What the training run knew when the checkpoint was written (informational). */
 export interface TrainingMetadata {
@@ -52,6 +60,8 @@ export interface ModelJson {
   weights: TensorEntry[];
   /** Hex sha256 of `weights.bin`. */
   weightsSha256: string;
+  /** Share of exact zeros in the weight matrices, when any (a pruned model). */
+  sparsity?: number;
   training?: TrainingMetadata;
 }
 
@@ -79,59 +89,94 @@ export interface ResumeState {
   /** Training wall time so far, over all runs. */
   elapsedMs: number;
   optimizer: AdamState;
+  /** Pruning masks (1 keep, 0 pruned), stored in `optimizer.bin` as NAME/mask. */
+  pruneMasks?: { name: string; shape: number[]; values: Float32Array }[];
 }
 
 /** `trainer.json`: ResumeState without the moment arrays, plus the `optimizer.bin` manifest. */
-export interface TrainerJson extends Omit<ResumeState, 'optimizer'> {
+export interface TrainerJson extends Omit<ResumeState, 'optimizer' | 'pruneMasks'> {
   format: 'subflow-trainer';
   version: number;
   optimizer: { step: number; slots: TensorEntry[]; sha256: string };
 }
 
 /**
- * Packs named float32 arrays one after another into one little-endian buffer.
+ * Packs named float32 arrays one after another into one little-endian buffer. With int8, every
+ * 2-D array is quantised (int8 values, then its float32 scales) and the others stay float32.
  * @returns the bytes and the manifest describing where each array lies
  */
 export function packTensors(
   tensors: { name: string; shape: number[]; values: Float32Array }[],
-  dtype: 'float32' | 'float16',
+  dtype: WeightsDtype,
 ): { bytes: Uint8Array; entries: TensorEntry[] } {
-  const width = dtype === 'float16' ? 2 : 4;
-  const total = tensors.reduce((sum, t) => sum + t.values.length * width, 0);
-  const bytes = new Uint8Array(total);
-  const view = new DataView(bytes.buffer);
-  const entries: TensorEntry[] = [];
+  const pieces: { entry: TensorEntry; write: (view: DataView, bytes: Uint8Array) => void }[] = [];
   let offset = 0;
   for (const { name, shape, values } of tensors) {
-    if (dtype === 'float32' && LITTLE_ENDIAN) {
-      bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), offset); // memcpy
-    } else {
-      for (let i = 0; i < values.length; i++) {
-        if (dtype === 'float16') view.setUint16(offset + 2 * i, float32ToFloat16(values[i]), true);
-        else view.setFloat32(offset + 4 * i, values[i], true);
-      }
+    if (dtype === 'int8' && shape.length === 2) {
+      const matrix = quantizeVariable(name, shape, values);
+      const at = offset;
+      const scalesOffset = align4(at + matrix.data.length);
+      pieces.push({
+        entry: {
+          name,
+          shape: shape.slice(),
+          dtype: 'int8',
+          offset: at,
+          byteLength: matrix.data.length,
+          transposed: matrix.transposed,
+          scalesOffset,
+        },
+        write: (view, bytes) => {
+          bytes.set(new Uint8Array(matrix.data.buffer, matrix.data.byteOffset, matrix.data.length), at);
+          for (let i = 0; i < matrix.n; i++) view.setFloat32(scalesOffset + 4 * i, matrix.scales[i], true);
+        },
+      });
+      offset = align4(scalesOffset + 4 * matrix.n);
+      continue;
     }
-    entries.push({ name, shape: shape.slice(), dtype, offset, byteLength: values.length * width });
-    offset += values.length * width;
+    const stored = dtype === 'float16' ? 'float16' : 'float32';
+    const width = stored === 'float16' ? 2 : 4;
+    const at = offset;
+    pieces.push({
+      entry: { name, shape: shape.slice(), dtype: stored, offset: at, byteLength: values.length * width },
+      write: (view, bytes) => {
+        if (stored === 'float32' && LITTLE_ENDIAN) {
+          bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at); // memcpy
+          return;
+        }
+        for (let i = 0; i < values.length; i++) {
+          if (stored === 'float16') view.setUint16(at + 2 * i, float32ToFloat16(values[i]), true);
+          else view.setFloat32(at + 4 * i, values[i], true);
+        }
+      },
+    });
+    offset = dtype === 'int8' ? align4(at + values.length * width) : at + values.length * width;
   }
-  return { bytes, entries };
+  const bytes = new Uint8Array(offset);
+  const view = new DataView(bytes.buffer);
+  for (const piece of pieces) piece.write(view, bytes);
+  return { bytes, entries: pieces.map((p) => p.entry) };
 }
 
+const align4 = (n: number): number => (n + 3) & ~3;
+
 /**
- * Reads the arrays `entries` describe out of `bytes`, widening float16 to float32.
+ * Reads the arrays `entries` describe out of `bytes`, widening float16 to float32 and
+ * dequantising int8 (whose int8 form also goes into `quantized`, when given, by name).
  * @throws SubflowError CHECKPOINT_CORRUPT when an entry lies outside the file or disagrees with its shape
  */
 export function unpackTensors(
   bytes: Uint8Array,
   entries: TensorEntry[],
   file: string,
+  quantized?: Map<string, QuantizedMatrix>,
 ): Map<string, Float32Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Map<string, Float32Array>();
   for (const entry of entries) {
-    const width = entry.dtype === 'float16' ? 2 : 4;
+    const width = entry.dtype === 'float16' ? 2 : entry.dtype === 'int8' ? 1 : 4;
     const size = entry.shape.reduce((a, b) => a * b, 1);
-    if (entry.dtype !== 'float32' && entry.dtype !== 'float16')
+    if (entry.dtype !== 'float32' && entry.dtype !== 'float16' && entry.dtype !== 'int8')
       corrupt(file, `${entry.name} has unsupported dtype "${entry.dtype as string}"`);
     if (entry.byteLength !== size * width)
       corrupt(
@@ -143,6 +188,12 @@ export function unpackTensors(
         file,
         `${entry.name} ends at byte ${entry.offset + entry.byteLength} but the file has ${bytes.byteLength}`,
       );
+    if (entry.dtype === 'int8') {
+      const matrix = readInt8(bytes, view, entry, file);
+      quantized?.set(entry.name, matrix);
+      out.set(entry.name, dequantize(matrix));
+      continue;
+    }
     if (width === 4 && LITTLE_ENDIAN) {
       const start = bytes.byteOffset + entry.offset;
       // A view shares the file's buffer (no copy) where alignment allows; otherwise copy the bytes.
@@ -165,12 +216,35 @@ export function unpackTensors(
   return out;
 }
 
+/** An int8 entry's values and scales, after checking it is a matrix whose scales lie inside the file. */
+function readInt8(bytes: Uint8Array, view: DataView, entry: TensorEntry, file: string): QuantizedMatrix {
+  if (entry.shape.length !== 2) corrupt(file, `${entry.name} is int8 but not a matrix ([${entry.shape}])`);
+  const transposed = entry.transposed === true;
+  const [n, k] = transposed ? [entry.shape[1], entry.shape[0]] : entry.shape;
+  const scalesOffset = entry.scalesOffset;
+  if (typeof scalesOffset !== 'number' || scalesOffset < 0 || scalesOffset + 4 * n > bytes.byteLength)
+    corrupt(file, `${entry.name}'s ${n} scales do not lie inside the file (scalesOffset ${scalesOffset})`);
+  const data = new Int8Array(
+    bytes.buffer.slice(bytes.byteOffset + entry.offset, bytes.byteOffset + entry.offset + n * k),
+  );
+  const scales = new Float32Array(n);
+  for (let i = 0; i < n; i++) scales[i] = view.getFloat32(scalesOffset + 4 * i, true);
+  return { n, k, data, scales, transposed };
+}
+
 /** The files are little-endian; on such hosts (nearly all) float32 data is copied, not converted. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Bytes a manifest needs: the end of its last entry. */
 export function manifestBytes(entries: TensorEntry[]): number {
-  return entries.reduce((end, e) => Math.max(end, e.offset + e.byteLength), 0);
+  return entries.reduce((end, e) => {
+    const scaleRows = e.dtype === 'int8' ? (e.transposed ? e.shape[1] : e.shape[0]) : 0;
+    return Math.max(
+      end,
+      e.offset + e.byteLength,
+      e.scalesOffset === undefined ? 0 : e.scalesOffset + 4 * scaleRows,
+    );
+  }, 0);
 }
 
 /** Throws CHECKPOINT_CORRUPT for `file` with a hint to use another checkpoint. */

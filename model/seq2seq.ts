@@ -22,6 +22,7 @@ import {
 } from './encoder.js';
 import { fusedKernelsActive, logSoftmaxRows, registerFusedKernels } from './kernels/fusedKernels.js';
 import { nativeKernels } from './kernels/nativeAddon.js';
+import { registerInt8Kernels, type Int8DecoderWeights } from './kernels/int8Kernels.js';
 import { labelSmoothedCrossEntropy } from './loss.js';
 import { isRecordingGradients, reshape, tidyObject } from './ops.js';
 import { outputLayerLoss } from './outputLoss.js';
@@ -157,6 +158,7 @@ export class Seq2Seq {
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     return tidyObject(() => {
       const ids = prevTokens instanceof tf.Tensor ? prevTokens : tf.tensor1d(prevTokens, 'int32');
+      if (this.int8 && this.oneCallDecoderStep()) return this.int8DecoderStep(this.int8, encoder, ids, state);
       if (this.oneCallDecoderStep()) return this.nativeDecoderStep(encoder, ids, state);
       const embedded = tf.gather(this.weights.targetEmbedding, ids) as tf.Tensor2D;
       const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT, {
@@ -167,8 +169,25 @@ export class Seq2Seq {
     });
   }
 
+  private int8?: { weights: Int8DecoderWeights; path: number };
+
+  /**
+   * Decodes with int8 matrices in the native decoder step from now on (an int8 checkpoint; see
+   * translationModel.ts); the float variables stay for training-shaped graphs and the encoder.
+   * @param path int8PathCode of the product to run (0: the fastest the CPU has)
+   */
+  useInt8Weights(weights: Int8DecoderWeights, path = 0): void {
+    registerInt8Kernels();
+    this.int8 = { weights, path };
+  }
+
+  /** True when decoding steps run on int8 weights (useInt8Weights and a backend that runs them). */
+  decodesInt8(): boolean {
+    return this.int8 !== undefined && this.oneCallDecoderStep();
+  }
+
   /** True when a decoding step can run as one native call (one-layer Luong decoder, no input feeding). */
-  private oneCallDecoderStep(): boolean {
+  oneCallDecoderStep(): boolean {
     const { attention, decoderLayers, inputFeeding } = this.config;
     return (
       attention === 'luong-general' &&
@@ -202,6 +221,35 @@ export class Seq2Seq {
       outBias: this.weights.output.bias,
     };
     const [logits, h, c, attention] = tf.engine().runKernel('SubflowDecoderStep', inputs, {}) as tf.Tensor[];
+    return {
+      logits: logits as tf.Tensor2D,
+      newDecoderState: { h: h as tf.Tensor3D, c: c as tf.Tensor3D },
+      attention: attention as tf.Tensor2D,
+    };
+  }
+
+  /** `decodeStepLogits` through the one-call `SubflowDecoderStepInt8` kernel (int8Kernels.ts). */
+  private int8DecoderStep(
+    int8: { weights: Int8DecoderWeights; path: number },
+    encoder: EncoderState,
+    ids: tf.Tensor1D,
+    state: DecoderState,
+  ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
+    const [layer] = this.weights.decoder;
+    const inputs = {
+      ids,
+      h: state.h,
+      c: state.c,
+      keys: encoder.keys,
+      values: encoder.values,
+      mask: encoder.mask,
+      bias: layer.bias,
+      outBias: this.weights.output.bias,
+    };
+    const attrs = int8 as unknown as tf.NamedAttrMap;
+    const [logits, h, c, attention] = tf
+      .engine()
+      .runKernel('SubflowDecoderStepInt8', inputs, attrs) as tf.Tensor[];
     return {
       logits: logits as tf.Tensor2D,
       newDecoderState: { h: h as tf.Tensor3D, c: c as tf.Tensor3D },

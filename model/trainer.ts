@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../types.js';
 import { Adam, type AdamState } from './optimizer.js';
 import { TRAINING_DEFAULTS } from './trainerOptions.js';
+import { Pruner, type PruneMask, type PruneOptions } from './pruning.js';
 import {
   createSchedule,
   type LearningRateSchedule,
@@ -27,6 +28,8 @@ export interface TrainerOptions {
   schedule?: ScheduleConfig | ScheduleConfig['kind'];
   /** Root of all training randomness (dropout masks). */
   seed?: number;
+  /** Gradual magnitude pruning of the weight matrices (pruning.ts); off by default. */
+  prune?: PruneOptions;
 }
 
 /** Result of one optimisation step. */
@@ -47,6 +50,8 @@ export interface TrainerState {
   seed: number;
   optimizer: AdamState;
   schedule: ScheduleState;
+  /** Pruning masks, when pruning has started. */
+  pruneMasks?: PruneMask[];
 }
 
 /**
@@ -72,6 +77,7 @@ export class Trainer {
   readonly schedule: LearningRateSchedule;
   private seed: number;
   private stepsDone = 0;
+  private readonly pruner?: Pruner;
 
   constructor(model: TrainableModel, options: TrainerOptions = {}) {
     const learningRate = options.learningRate ?? TRAINING_DEFAULTS.learningRate;
@@ -82,6 +88,7 @@ export class Trainer {
       learningRate,
       clipNorm: options.clipNorm ?? TRAINING_DEFAULTS.clipNorm,
     });
+    if (options.prune) this.pruner = new Pruner(model.variables, options.prune);
   }
 
   /** Steps completed so far. */
@@ -111,6 +118,7 @@ export class Trainer {
       }
       gradNorm = this.optimizer.applyGradients(byModelName);
     });
+    this.pruner?.afterStep(stepNumber);
     this.stepsDone = stepNumber;
     return {
       loss,
@@ -148,6 +156,7 @@ export class Trainer {
       seed: this.seed,
       optimizer: this.optimizer.getState(),
       schedule: this.schedule.getState(),
+      ...(this.pruner ? { pruneMasks: this.pruner.getMasks() } : {}),
     };
   }
 
@@ -157,6 +166,7 @@ export class Trainer {
     this.schedule.setState(state.schedule);
     this.stepsDone = state.step;
     this.seed = state.seed;
+    if (state.pruneMasks) this.pruner?.setMasks(state.pruneMasks);
   }
 
   /** Frees the optimiser's tensors; the model is the caller's to dispose. */

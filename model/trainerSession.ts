@@ -236,6 +236,7 @@ export class TrainerSession<M extends SessionModel> {
       lastValidatedStep: this.lastValidatedStep,
       elapsedMs: this.priorElapsedMs + (Date.now() - this.startedAt),
       optimizer: trainer.optimizer,
+      ...(trainer.pruneMasks ? { pruneMasks: trainer.pruneMasks } : {}),
     };
   }
 
@@ -266,6 +267,7 @@ export class TrainerSession<M extends SessionModel> {
       seed: state.seed,
       optimizer: state.optimizer,
       schedule: state.schedule,
+      ...(state.pruneMasks ? { pruneMasks: state.pruneMasks } : {}),
     });
     this.epoch = state.epoch;
     this.batchesInEpoch = state.batchesInEpoch;

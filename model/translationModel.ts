@@ -7,6 +7,8 @@ import { assignWeights, loadCheckpoint } from './checkpoint.js';
 import type { ModelLanguages, TrainingMetadata } from './checkpointFormat.js';
 import type { ModelConfig } from './config.js';
 import { Seq2Seq } from './seq2seq.js';
+import { int8Kernels, packInt8 } from './kernels/int8Kernels.js';
+import type { QuantizedMatrix } from './quantize.js';
 import { Tokenizer } from '../text/tokenizer.js';
 
 /** A checkpoint ready to translate with: the network and both tokenizers. */
@@ -80,6 +82,7 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     model.dispose();
     throw error;
   }
+  if (checkpoint.quantized.size > 0) backend.reason += `; ${useInt8(model, checkpoint.quantized)}`;
   return {
     model,
     sourceTokenizer,
@@ -90,6 +93,35 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     backend,
     dispose: () => model.dispose(),
   };
+}
+
+/** The int8 matrices the native decoder step takes, by role. */
+const INT8_DECODER = {
+  embedding: 'target/embedding',
+  kernel: 'decoder/l0/kernel',
+  recurrent: 'decoder/l0/recurrent',
+  combine: 'attention/combine',
+  out: 'decoder/out/kernel',
+} as const;
+
+/**
+ * Hands an int8 checkpoint's decoder matrices to the native int8 decoder step when it can run them,
+ * and says in a few words for the backend line what runs: int8 kernels, or float32 expanded from int8.
+ */
+function useInt8(model: Seq2Seq, quantized: Map<string, QuantizedMatrix>): string {
+  const kernels = int8Kernels();
+  const expanded = 'int8 weights expanded to float32';
+  if (!kernels.addon) return `${expanded} (${kernels.why})`;
+  if (!model.oneCallDecoderStep())
+    return `${expanded} (the int8 decoder step needs the wasm or cpu backend and a one-layer Luong decoder without input feeding)`;
+  const matrices = Object.entries(INT8_DECODER).map(([role, name]) => [role, quantized.get(name)] as const);
+  const missing = matrices
+    .filter(([, m]) => m === undefined)
+    .map(([role]) => INT8_DECODER[role as keyof typeof INT8_DECODER]);
+  if (missing.length > 0) return `${expanded} (${missing.join(', ')} not int8)`;
+  const weights = Object.fromEntries(matrices.map(([role, m]) => [role, packInt8(kernels.addon, m!)]));
+  model.useInt8Weights(weights as unknown as Parameters<Seq2Seq['useInt8Weights']>[0]);
+  return `int8 decoder step on native kernels (${kernels.path}), encoder in float32 expanded from int8`;
 }
 
 /** The network of a model.json config; a bad config is a damaged checkpoint, not a user config error. */

@@ -8,6 +8,7 @@ import { registerTranslateSubtitlesCommand } from './commands/translateSubtitles
 import { registerExportModelCommand } from './commands/exportModel.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerCompareModelsCommand } from './commands/compareModels.js';
 
 /** Adds every subcommand to the program; each lives in pipeline/commands/NAME.ts. */
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerExportModelCommand(program);
   registerServeCommand(program);
   registerReportCommand(program);
+  registerCompareModelsCommand(program);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include "subflow_shared.h"
 
 #include "approx_math.h"
 #include "subflow_native.h"
@@ -471,6 +472,27 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The decoder step's float loops, for int8_kernels.c (subflow_shared.h): an int8 decoder step runs
+// exactly the float one's cell and attention.
+void subflow_lstm_rows(const float *xp, const float *hu, const float *c, float *h_out, float *c_out,
+                       long rows, long units) {
+  float *gates = malloc(sizeof(float) * 4 * units);
+  if (gates == NULL) abort();
+  for (long r = 0; r < rows; r++) {
+    gate_activations(xp + r * 4 * units, hu + r * 4 * units, gates, units);
+    cell_forward(gates, c + r * units, h_out + r * units, c_out + r * units, units);
+  }
+  free(gates);
+}
+
+void subflow_attention_rows(const float *query, const float *keys, const float *values, const float *mask,
+                            float *combined, float *weights, long rows, long src_len, long dim,
+                            long value_dim) {
+  attention_step_rows(query, keys, values, mask, combined, weights, rows, src_len, dim, value_dim);
+}
+
+void subflow_tanh(const float *x, float *out, long n) { tanh_loop(x, out, n); }
+
 void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn);
@@ -487,5 +509,6 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "attentionStep", attention_step);
   export_function(env, exports, "tanh", tanh_kernel);
   export_function(env, exports, "logSoftmax", log_softmax);
+  subflow_register_int8(env, exports);
   return exports;
 }

@@ -7,9 +7,10 @@ import { Seq2Seq } from '../../model/seq2seq.js';
 import { resolveBackend } from '../../model/backend.js';
 import { toIso6391 } from '../../subtitles/mediaLanguages.js';
 import { checkOutputFolders } from '../../outputPath.js';
+import { matrixSparsity } from '../../model/pruning.js';
 
 interface ExportFlags {
-  dtype: 'float32' | 'float16';
+  dtype: 'float32' | 'float16' | 'int8';
   sourceLang?: string;
   targetLang?: string;
 }
@@ -32,20 +33,22 @@ function languagesOf(flags: ExportFlags): { source: string; target: string } | u
 /**
  * `subflow export-model FROM TO [--dtype float16] [--source-lang es --target-lang en]`: copies a
  * checkpoint's weights and tokenizers into a new folder to ship or translate with, without the
- * optimizer state (a third of the size in float32, a sixth in float16, which loads back as float32).
+ * optimizer state (a third of the size in float32, a sixth in float16, which loads back as float32;
+ * int8 stores every matrix as int8 with a float scale per output row, about a twelfth, and decodes
+ * on the native int8 kernels, see model/quantize.ts).
  * The language flags record the pair in model.json (for folders written before training did so).
  */
 export function registerExportModelCommand(program: Command): void {
   program
     .command('export-model')
     .description(
-      'write a checkpoint as a translation-only model folder (no optimizer state), optionally float16',
+      'write a checkpoint as a translation-only model folder (no optimizer state), optionally float16 or int8',
     )
     .argument('<from>', 'checkpoint folder, e.g. runs/NAME/checkpoints/best')
     .argument('<to>', 'folder to write (replaced atomically if it is a subflow checkpoint)')
     .addOption(
       new Option('--dtype <type>', 'storage of weights.bin')
-        .choices(['float32', 'float16'])
+        .choices(['float32', 'float16', 'int8'])
         .default('float16'),
     )
     .option('--source-lang <code>', 'language the model translates from (es, spa …; stored as ISO 639-1)')
@@ -79,6 +82,12 @@ export function registerExportModelCommand(program: Command): void {
       }
       const pair = languages ?? checkpoint.model.languages;
       const named = pair ? `, ${pair.source} → ${pair.target}` : ', no language pair recorded';
-      process.stderr.write(`export-model: wrote ${to} (${flags.dtype} weights${named})\n`);
+      const sparsity = matrixSparsity(checkpoint.weights.values());
+      // A few weights of any model are exactly zero (float16 underflow); name only a pruned model's share.
+      const zeros =
+        sparsity >= 0.01
+          ? `, ${(100 * sparsity).toFixed(1)} % of matrix weights zero (recorded as sparsity)`
+          : '';
+      process.stderr.write(`export-model: wrote ${to} (${flags.dtype} weights${named}${zeros})\n`);
     });
 }

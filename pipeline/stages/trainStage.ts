@@ -81,6 +81,18 @@ export const trainStageOptions = z.strictObject({
   resume: z.boolean().default(true),
   logEvery: z.number().int().positive().default(DEFAULT_LOG_EVERY),
   reportSentences: z.number().int().nonnegative().default(DEFAULT_REPORT_SENTENCES),
+  prune: z
+    .strictObject({
+      target: z.number().gt(0).lt(1),
+      startStep: z.number().int().nonnegative(),
+      endStep: z.number().int().positive(),
+      every: z.number().int().positive().default(100),
+    })
+    .refine((p) => p.endStep > p.startStep, {
+      message: 'endStep must be greater than startStep',
+      path: ['endStep'],
+    })
+    .optional(),
 });
 
 registerStage({
@@ -141,6 +153,7 @@ registerStage({
           learningRate: options.learningRate,
           clipNorm: options.clipNorm,
           schedule: options.schedule,
+          ...(options.prune ? { prune: options.prune } : {}),
           seed: context.seed,
           maxSteps: options.maxSteps,
           maxEpochs: options.maxEpochs,

@@ -1,0 +1,456 @@
+// int8 kernels for quantised models (`export-model --dtype int8`): weights are int8 with one float
+// scale per output row, activations are quantised per row on the fly (scale max|x| / 127), products
+// accumulate exactly in int32, and the result is acc · s_x · s_w (+ bias).
+//
+// Three paths compute the same integers: AVX-512 VNNI (vpdpbusd on weights packed 16 outputs × 4
+// inputs, activations shifted to unsigned and corrected by 128·Σw), the compiler-vectorised loop
+// (AVX2 / SSE4.1 clones, as subflow_native.c's loops), and the plain C loop the others are tested
+// against. The fastest the CPU has is picked at run time; `path` forces one (for tests and A/B runs).
+#include <math.h>
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "subflow_shared.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define INT8_CLONES __attribute__((target_clones("arch=x86-64-v3", "arch=x86-64-v2", "default")))
+#define HAVE_VNNI_PATH 1
+#include <immintrin.h>
+#else
+#define INT8_CLONES
+#define HAVE_VNNI_PATH 0
+#endif
+
+enum { PATH_AUTO = 0, PATH_PLAIN = 1, PATH_VECTOR = 2, PATH_VNNI = 3 };
+// Outputs and inputs per block of the packed (VNNI) layout.
+enum { BLOCK_N = 16, BLOCK_K = 4 };
+
+// An int8 matrix as int8Kernels.ts hands it over: data [n, k] (one row per output), scales [n],
+// and the VNNI layout: packed [⌈n/16⌉][⌈k/4⌉][16][4] with row sums [n].
+typedef struct {
+  long n, k;
+  const int8_t *data;
+  const float *scales;
+  const int8_t *packed;
+  const int32_t *sums;
+} Int8Matrix;
+
+// Scratch memory reused across calls (the addon runs on the JS thread only): a fresh malloc of a
+// [rows, vocab] int32 block per product costs page faults every decoding step.
+static void *scratch_block(int slot, size_t bytes) {
+  static void *blocks[4];
+  static size_t sizes[4];
+  if (sizes[slot] < bytes) {
+    free(blocks[slot]);
+    blocks[slot] = malloc(bytes);
+    if (blocks[slot] == NULL) abort();
+    sizes[slot] = bytes;
+  }
+  return blocks[slot];
+}
+
+static bool vnni_supported(void) {
+#if HAVE_VNNI_PATH
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
+// Per row of x [rows, k]: scale = max|x| / 127 and q = round(x / scale) in [−127, 127]; an all-zero
+// row gets scale 0 and q = 0.
+INT8_CLONES static void quantize_rows(const float *restrict x, long rows, long k, int8_t *restrict q,
+                                      float *restrict scales) {
+  for (long r = 0; r < rows; r++) {
+    const float *restrict xr = x + r * k;
+    float max = 0.0f;
+    for (long p = 0; p < k; p++) max = fmaxf(max, fabsf(xr[p]));
+    const float scale = max / 127.0f;
+    scales[r] = scale;
+    const float inverse = scale > 0.0f ? 1.0f / scale : 0.0f;
+    for (long p = 0; p < k; p++) {
+      float v = nearbyintf(xr[p] * inverse);
+      v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+      q[r * k + p] = (int8_t)v;
+    }
+  }
+}
+
+// acc[r, j] = Σ_p q[r, p] · w[j, p], the reference every other path must equal.
+static void accumulate_plain(const int8_t *q, long rows, const Int8Matrix *w, int32_t *acc) {
+  for (long r = 0; r < rows; r++)
+    for (long j = 0; j < w->n; j++) {
+      int32_t sum = 0;
+      for (long p = 0; p < w->k; p++) sum += (int32_t)q[r * w->k + p] * (int32_t)w->data[j * w->k + p];
+      acc[r * w->n + j] = sum;
+    }
+}
+
+// The same loop, compiled per instruction set (sign-extend and vpmaddwd on AVX2).
+INT8_CLONES static void accumulate_vector(const int8_t *restrict q, long rows, long n, long k,
+                                          const int8_t *restrict data, int32_t *restrict acc) {
+  for (long r = 0; r < rows; r++) {
+    const int8_t *restrict qr = q + r * k;
+    for (long j = 0; j < n; j++) {
+      const int8_t *restrict wj = data + j * k;
+      int32_t sum = 0;
+      for (long p = 0; p < k; p++) sum += (int32_t)qr[p] * (int32_t)wj[p];
+      acc[r * n + j] = sum;
+    }
+  }
+}
+
+#if HAVE_VNNI_PATH
+// vpdpbusd multiplies unsigned by signed bytes: with u = q + 128, Σ u·w = Σ q·w + 128·Σ w, so the
+// row sums give back the exact signed product. Four activation rows share each weight load.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void accumulate_vnni(
+    const int8_t *q, long rows, const Int8Matrix *w, int32_t *acc) {
+  const long k4 = (w->k + BLOCK_K - 1) / BLOCK_K, n16 = (w->n + BLOCK_N - 1) / BLOCK_N;
+  uint8_t *u = scratch_block(3, (size_t)(rows * k4 * BLOCK_K) + 1);
+  for (long r = 0; r < rows; r++) {
+    uint8_t *ur = u + r * k4 * BLOCK_K;
+    for (long p = 0; p < w->k; p++) ur[p] = (uint8_t)(q[r * w->k + p] + 128);
+    for (long p = w->k; p < k4 * BLOCK_K; p++) ur[p] = 128; // padded weights are 0
+  }
+  int32_t out[4][BLOCK_N];
+  for (long jb = 0; jb < n16; jb++) {
+    const int8_t *block = w->packed + jb * k4 * BLOCK_N * BLOCK_K;
+    __m512i correction = _mm512_setzero_si512();
+    int32_t sums[BLOCK_N];
+    for (long jj = 0; jj < BLOCK_N; jj++) {
+      const long j = jb * BLOCK_N + jj;
+      sums[jj] = j < w->n ? 128 * w->sums[j] : 0;
+    }
+    correction = _mm512_loadu_si512(sums);
+    for (long r0 = 0; r0 < rows; r0 += 4) {
+      const long count = rows - r0 < 4 ? rows - r0 : 4;
+      __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+      const uint8_t *u0 = u + r0 * k4 * BLOCK_K;
+      const long stride = k4 * BLOCK_K;
+      for (long p4 = 0; p4 < k4; p4++) {
+        const __m512i wv = _mm512_loadu_si512(block + p4 * BLOCK_N * BLOCK_K);
+        int32_t word;
+        memcpy(&word, u0 + p4 * 4, 4);
+        a0 = _mm512_dpbusd_epi32(a0, _mm512_set1_epi32(word), wv);
+        if (count > 1) {
+          memcpy(&word, u0 + stride + p4 * 4, 4);
+          a1 = _mm512_dpbusd_epi32(a1, _mm512_set1_epi32(word), wv);
+        }
+        if (count > 2) {
+          memcpy(&word, u0 + 2 * stride + p4 * 4, 4);
+          a2 = _mm512_dpbusd_epi32(a2, _mm512_set1_epi32(word), wv);
+        }
+        if (count > 3) {
+          memcpy(&word, u0 + 3 * stride + p4 * 4, 4);
+          a3 = _mm512_dpbusd_epi32(a3, _mm512_set1_epi32(word), wv);
+        }
+      }
+      _mm512_storeu_si512(out[0], _mm512_sub_epi32(a0, correction));
+      _mm512_storeu_si512(out[1], _mm512_sub_epi32(a1, correction));
+      _mm512_storeu_si512(out[2], _mm512_sub_epi32(a2, correction));
+      _mm512_storeu_si512(out[3], _mm512_sub_epi32(a3, correction));
+      const long width = w->n - jb * BLOCK_N < BLOCK_N ? w->n - jb * BLOCK_N : BLOCK_N;
+      for (long rr = 0; rr < count; rr++)
+        memcpy(acc + (r0 + rr) * w->n + jb * BLOCK_N, out[rr], sizeof(int32_t) * width);
+    }
+  }
+}
+#endif
+
+// Runs `path` (PATH_AUTO: the fastest this CPU has); false when that path cannot run here.
+static bool accumulate(const int8_t *q, long rows, const Int8Matrix *w, int32_t *acc, int path) {
+  if (path == PATH_AUTO) path = vnni_supported() && w->packed != NULL ? PATH_VNNI : PATH_VECTOR;
+  switch (path) {
+    case PATH_PLAIN:
+      accumulate_plain(q, rows, w, acc);
+      return true;
+    case PATH_VECTOR:
+      accumulate_vector(q, rows, w->n, w->k, w->data, acc);
+      return true;
+#if HAVE_VNNI_PATH
+    case PATH_VNNI:
+      if (!vnni_supported() || w->packed == NULL) return false;
+      accumulate_vnni(q, rows, w, acc);
+      return true;
+#endif
+    default:
+      return false;
+  }
+}
+
+// out[r, j] = acc[r, j] · s_x[r] · s_w[j] + (bias[j] or 0).
+INT8_CLONES static void dequantize_into(const int32_t *restrict acc, const float *restrict x_scales,
+                                        const float *restrict w_scales, long rows, long n,
+                                        const float *restrict bias, float *restrict out) {
+  for (long r = 0; r < rows; r++) {
+    const float xs = x_scales[r];
+    for (long j = 0; j < n; j++)
+      out[r * n + j] = (float)acc[r * n + j] * (xs * w_scales[j]) + (bias != NULL ? bias[j] : 0.0f);
+  }
+}
+
+// out = x·Wᵀ (+ bias) for x [rows, k] float, quantising x per row; false when `path` cannot run.
+static bool int8_product(const float *x, long rows, const Int8Matrix *w, const float *bias, float *out,
+                         int path) {
+  int8_t *q = scratch_block(0, (size_t)(rows * w->k) + 1);
+  float *scales = scratch_block(1, sizeof(float) * (size_t)rows + 1);
+  int32_t *acc = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
+  quantize_rows(x, rows, w->k, q, scales);
+  const bool ran = accumulate(q, rows, w, acc, path);
+  if (ran) dequantize_into(acc, scales, w->scales, rows, w->n, bias, out);
+  return ran;
+}
+
+// ---- N-API glue ----
+
+static napi_value fail(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static bool typed(napi_env env, napi_value value, napi_typedarray_type type, void **data, size_t *length) {
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  napi_typedarray_type actual = napi_float64_array;
+  if (is_typed) napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL);
+  if (!is_typed || actual != type) {
+    napi_throw_type_error(env, NULL, "int8 kernels: an argument has the wrong typed-array type");
+    return false;
+  }
+  return true;
+}
+
+static bool is_null(napi_env env, napi_value value) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  return type == napi_null || type == napi_undefined;
+}
+
+static long long_arg(napi_env env, napi_value value) {
+  int64_t result = 0;
+  napi_get_value_int64(env, value, &result);
+  return (long)result;
+}
+
+// Reads { n, k, data, scales, packed?, sums? } and checks the lengths.
+static bool matrix_arg(napi_env env, napi_value object, Int8Matrix *m) {
+  napi_value v;
+  size_t len = 0, scales_len = 0;
+  napi_get_named_property(env, object, "n", &v);
+  m->n = long_arg(env, v);
+  napi_get_named_property(env, object, "k", &v);
+  m->k = long_arg(env, v);
+  napi_get_named_property(env, object, "data", &v);
+  if (!typed(env, v, napi_int8_array, (void **)&m->data, &len)) return false;
+  napi_get_named_property(env, object, "scales", &v);
+  if (!typed(env, v, napi_float32_array, (void **)&m->scales, &scales_len)) return false;
+  if (m->n < 1 || m->k < 1 || len < (size_t)(m->n * m->k) || scales_len < (size_t)m->n) {
+    napi_throw_error(env, NULL, "int8 kernels: matrix shape does not fit its arrays");
+    return false;
+  }
+  m->packed = NULL;
+  m->sums = NULL;
+  napi_get_named_property(env, object, "packed", &v);
+  if (!is_null(env, v)) {
+    size_t packed_len = 0, sums_len = 0;
+    if (!typed(env, v, napi_int8_array, (void **)&m->packed, &packed_len)) return false;
+    napi_get_named_property(env, object, "sums", &v);
+    if (!typed(env, v, napi_int32_array, (void **)&m->sums, &sums_len)) return false;
+    const long k4 = (m->k + 3) / 4, n16 = (m->n + 15) / 16;
+    if (packed_len < (size_t)(n16 * k4 * 64) || sums_len < (size_t)m->n) {
+      napi_throw_error(env, NULL, "int8 kernels: packed layout does not fit the matrix");
+      return false;
+    }
+  }
+  return true;
+}
+
+// int8Pack({ n, k, data }, packed, sums): the VNNI layout and row sums of data [n, k].
+static napi_value int8_pack(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 3) return fail(env, "int8Pack: expected 3 arguments");
+  Int8Matrix m;
+  if (!matrix_arg(env, args[0], &m)) return NULL;
+  int8_t *packed;
+  int32_t *sums;
+  size_t packed_len, sums_len;
+  if (!typed(env, args[1], napi_int8_array, (void **)&packed, &packed_len) ||
+      !typed(env, args[2], napi_int32_array, (void **)&sums, &sums_len))
+    return NULL;
+  const long k4 = (m.k + 3) / 4, n16 = (m.n + 15) / 16;
+  if (packed_len < (size_t)(n16 * k4 * 64) || sums_len < (size_t)m.n) return fail(env, "int8Pack: outputs too short");
+  memset(packed, 0, (size_t)(n16 * k4 * 64));
+  for (long j = 0; j < m.n; j++) {
+    int32_t sum = 0;
+    for (long p = 0; p < m.k; p++) {
+      const int8_t v = m.data[j * m.k + p];
+      sum += v;
+      packed[(((j / BLOCK_N) * k4 + p / BLOCK_K) * BLOCK_N + j % BLOCK_N) * BLOCK_K + p % BLOCK_K] = v;
+    }
+    sums[j] = sum;
+  }
+  return NULL;
+}
+
+// quantizeRows(x, rows, k, q, scales): the per-row activation quantisation the products use.
+static napi_value quantize_rows_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value args[5];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 5) return fail(env, "quantizeRows: expected 5 arguments");
+  float *x, *scales;
+  int8_t *q;
+  size_t x_len, q_len, s_len;
+  if (!typed(env, args[0], napi_float32_array, (void **)&x, &x_len) ||
+      !typed(env, args[3], napi_int8_array, (void **)&q, &q_len) ||
+      !typed(env, args[4], napi_float32_array, (void **)&scales, &s_len))
+    return NULL;
+  const long rows = long_arg(env, args[1]), k = long_arg(env, args[2]);
+  if (rows < 0 || k < 1 || x_len < (size_t)(rows * k) || q_len < (size_t)(rows * k) || s_len < (size_t)rows)
+    return fail(env, "quantizeRows: shapes do not fit the arrays");
+  quantize_rows(x, rows, k, q, scales);
+  return NULL;
+}
+
+// int8Accumulate(q, rows, matrix, acc, path): the exact int32 products q [rows, k] · Wᵀ → [rows, n].
+static napi_value int8_accumulate(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value args[5];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 5) return fail(env, "int8Accumulate: expected 5 arguments");
+  int8_t *q;
+  int32_t *acc;
+  size_t q_len, acc_len;
+  Int8Matrix m;
+  if (!typed(env, args[0], napi_int8_array, (void **)&q, &q_len) || !matrix_arg(env, args[2], &m) ||
+      !typed(env, args[3], napi_int32_array, (void **)&acc, &acc_len))
+    return NULL;
+  const long rows = long_arg(env, args[1]);
+  if (rows < 0 || q_len < (size_t)(rows * m.k) || acc_len < (size_t)(rows * m.n))
+    return fail(env, "int8Accumulate: shapes do not fit the arrays");
+  if (!accumulate(q, rows, &m, acc, (int)long_arg(env, args[4])))
+    return fail(env, "int8Accumulate: that path cannot run on this CPU");
+  return NULL;
+}
+
+// int8MatMul(x, rows, matrix, bias|null, out, path): out = quantised(x)·Wᵀ dequantised (+ bias).
+static napi_value int8_matmul(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value args[6];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 6) return fail(env, "int8MatMul: expected 6 arguments");
+  float *x, *out, *bias = NULL;
+  size_t x_len, out_len, bias_len = 0;
+  Int8Matrix m;
+  if (!typed(env, args[0], napi_float32_array, (void **)&x, &x_len) || !matrix_arg(env, args[2], &m) ||
+      !typed(env, args[4], napi_float32_array, (void **)&out, &out_len))
+    return NULL;
+  if (!is_null(env, args[3]) && !typed(env, args[3], napi_float32_array, (void **)&bias, &bias_len)) return NULL;
+  const long rows = long_arg(env, args[1]);
+  if (rows < 0 || x_len < (size_t)(rows * m.k) || out_len < (size_t)(rows * m.n) ||
+      (bias != NULL && bias_len < (size_t)m.n))
+    return fail(env, "int8MatMul: shapes do not fit the arrays");
+  if (!int8_product(x, rows, &m, bias, out, (int)long_arg(env, args[5])))
+    return fail(env, "int8MatMul: that path cannot run on this CPU");
+  return NULL;
+}
+
+// decoderStepInt8(ids, h, c, keys, values, mask, bias, outBias, logits, hOut, cOut, weights,
+//   embedding, kernel, recurrent, combine, out, rows, srcLen, units, valueDim, path): decoderStep of
+// subflow_native.c with every matrix int8 (kernel/recurrent/combine/out as Wᵀ [outputs, inputs],
+// the embedding [vocab, emb] dequantised row by row).
+static napi_value decoder_step_int8(napi_env env, napi_callback_info info) {
+  size_t argc = 22;
+  napi_value args[22];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 22) return fail(env, "decoderStepInt8: expected 22 arguments");
+  int32_t *ids;
+  size_t ids_len, len[11];
+  float *a[11];
+  if (!typed(env, args[0], napi_int32_array, (void **)&ids, &ids_len)) return NULL;
+  for (int i = 0; i < 11; i++)
+    if (!typed(env, args[1 + i], napi_float32_array, (void **)&a[i], &len[i])) return NULL;
+  Int8Matrix embedding, kernel, recurrent, combine, out;
+  if (!matrix_arg(env, args[12], &embedding) || !matrix_arg(env, args[13], &kernel) ||
+      !matrix_arg(env, args[14], &recurrent) || !matrix_arg(env, args[15], &combine) ||
+      !matrix_arg(env, args[16], &out))
+    return NULL;
+  const long rows = long_arg(env, args[17]), src_len = long_arg(env, args[18]), units = long_arg(env, args[19]),
+             value_dim = long_arg(env, args[20]);
+  const int path = (int)long_arg(env, args[21]);
+  const long emb = embedding.k, gates = 4 * units, comb = value_dim + units, att = combine.n, vocab = out.n;
+  if (rows < 1 || src_len < 1 || units < 1 || value_dim < 1 || ids_len < (size_t)rows ||
+      kernel.k != emb || kernel.n != gates || recurrent.k != units || recurrent.n != gates ||
+      combine.k != comb || out.k != att || len[0] < (size_t)(rows * units) || len[1] < (size_t)(rows * units) ||
+      len[2] < (size_t)(rows * src_len * units) || len[3] < (size_t)(rows * src_len * value_dim) ||
+      len[4] < (size_t)(rows * src_len) || len[5] < (size_t)gates || len[6] < (size_t)vocab ||
+      len[7] < (size_t)(rows * vocab) || len[8] < (size_t)(rows * units) || len[9] < (size_t)(rows * units) ||
+      len[10] < (size_t)(rows * src_len))
+    return fail(env, "decoderStepInt8: shapes do not fit the arrays");
+  for (long r = 0; r < rows; r++)
+    if (ids[r] < 0 || ids[r] >= embedding.n) return fail(env, "decoderStepInt8: token id outside the embedding");
+  const float *h = a[0], *c = a[1], *keys = a[2], *values = a[3], *mask = a[4], *bias = a[5], *out_bias = a[6];
+  float *logits = a[7], *h_out = a[8], *c_out = a[9], *weights = a[10];
+  float *scratch = malloc(sizeof(float) * (rows * emb + 2 * rows * gates + rows * comb + 2 * rows * att));
+  if (scratch == NULL) return fail(env, "decoderStepInt8: out of memory");
+  float *x = scratch, *xp = x + rows * emb, *hu = xp + rows * gates, *combined = hu + rows * gates,
+        *pre_tanh = combined + rows * comb, *attentional = pre_tanh + rows * att;
+  for (long r = 0; r < rows; r++) {
+    const int8_t *row = embedding.data + (long)ids[r] * emb;
+    const float scale = embedding.scales[ids[r]];
+    for (long p = 0; p < emb; p++) x[r * emb + p] = (float)row[p] * scale;
+  }
+  bool ran = int8_product(x, rows, &kernel, bias, xp, path) &&
+             int8_product(h, rows, &recurrent, NULL, hu, path);
+  if (ran) {
+    subflow_lstm_rows(xp, hu, c, h_out, c_out, rows, units);
+    subflow_attention_rows(h_out, keys, values, mask, combined, weights, rows, src_len, units, value_dim);
+    ran = int8_product(combined, rows, &combine, NULL, pre_tanh, path);
+  }
+  if (ran) {
+    subflow_tanh(pre_tanh, attentional, rows * att);
+    ran = int8_product(attentional, rows, &out, out_bias, logits, path);
+  }
+  free(scratch);
+  if (!ran) return fail(env, "decoderStepInt8: that path cannot run on this CPU");
+  return NULL;
+}
+
+// int8Features() → { vnni, path }: whether the VNNI path can run, and the name of the auto path.
+static napi_value int8_features(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result, value;
+  napi_create_object(env, &result);
+  const bool vnni = vnni_supported();
+  napi_get_boolean(env, vnni, &value);
+  napi_set_named_property(env, result, "vnni", value);
+#if HAVE_VNNI_PATH
+  __builtin_cpu_init();
+  const char *name = vnni ? "AVX-512 VNNI" : __builtin_cpu_supports("avx2") ? "AVX2" : "SSE/C";
+#else
+  const char *name = "C";
+#endif
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, result, "path", value);
+  return result;
+}
+
+void subflow_register_int8(napi_env env, napi_value exports) {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } FUNCTIONS[] = {{"int8Pack", int8_pack},           {"quantizeRows", quantize_rows_fn},
+                   {"int8Accumulate", int8_accumulate}, {"int8MatMul", int8_matmul},
+                   {"decoderStepInt8", decoder_step_int8}, {"int8Features", int8_features}};
+  for (size_t i = 0; i < sizeof FUNCTIONS / sizeof FUNCTIONS[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, FUNCTIONS[i].name, NAPI_AUTO_LENGTH, FUNCTIONS[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, FUNCTIONS[i].name, fn);
+  }
+}

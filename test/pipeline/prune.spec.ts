@@ -1,0 +1,61 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/runCli.js';
+import { useTempDir } from '../helpers/tempDir.js';
+
+const toy = fileURLToPath(new URL('../../corpora/toy/', import.meta.url));
+
+const configText = (prune: string): string => `workDir: run
+backend: wasm
+stages:
+  - read:
+      train: { source: ${toy}train.es, target: ${toy}train.en }
+      dev: { source: ${toy}dev.es, target: ${toy}dev.en }
+  - clean: {}
+  - trainTokenizer: { vocabSize: 300 }
+  - tokenize: {}
+  - bucketBatch: { maxTokens: 1000 }
+  - train:
+      model: { embedding: 16, encoderUnits: 16, decoderUnits: 32 }
+      maxSteps: 4
+      validateEvery: 4
+      checkpointEvery: 2
+      prune: ${prune}
+`;
+
+describe('train stage: prune', function () {
+  this.timeout(600_000);
+  const dir = useTempDir('subflow-prune-run-');
+
+  it('trains to the target sparsity, records it in model.json, and export-model reports it', async () => {
+    const config = join(dir(), 'toy.yaml');
+    writeFileSync(config, configText('{ target: 0.5, startStep: 1, endStep: 3, every: 1 }'));
+    const result = await runCli(['run', '-q', config]);
+    expect(result.code, result.stderr).to.equal(0);
+    const last = join(dir(), 'run/checkpoints/last');
+    const model = JSON.parse(readFileSync(join(last, 'model.json'), 'utf8')) as { sparsity?: number };
+    expect(model.sparsity).to.be.closeTo(0.5, 1e-3);
+    const trainer = JSON.parse(readFileSync(join(last, 'trainer.json'), 'utf8')) as {
+      optimizer: { slots: { name: string }[] };
+    };
+    expect(trainer.optimizer.slots.some((s) => s.name === 'decoder/out/kernel/mask')).to.equal(true);
+    const exported = await runCli(['export-model', last, join(dir(), 'exported'), '--dtype', 'int8']);
+    expect(exported.code, exported.stderr).to.equal(0);
+    expect(exported.stderr).to.match(/, 50\.0 % of matrix weights zero \(recorded as sparsity\)\)/);
+    const exportedJson = JSON.parse(readFileSync(join(dir(), 'exported/model.json'), 'utf8')) as {
+      sparsity?: number;
+    };
+    expect(exportedJson.sparsity).to.be.closeTo(0.5, 1e-3);
+  });
+
+  it('refuses an endStep not after startStep, naming the key', async () => {
+    const config = join(dir(), 'bad.yaml');
+    writeFileSync(config, configText('{ target: 0.5, startStep: 5, endStep: 5 }'));
+    const result = await runCli(['run', '-q', config]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/prune\.endStep/);
+    expect(result.stderr).to.match(/endStep must be greater than startStep/);
+  });
+});
