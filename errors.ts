@@ -22,6 +22,7 @@ export type SubflowErrorCode =
   | 'SUBTITLE_NO_STREAM'
   | 'SUBTITLE_BITMAP'
   | 'MEDIA_INVALID'
+  | 'REDIS_UNAVAILABLE'
   | 'INTERRUPTED';
 
 export interface SubflowErrorDetails {

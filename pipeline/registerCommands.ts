@@ -6,6 +6,8 @@ import { registerEvalCommand } from './commands/evaluate.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerTranslateSubtitlesCommand } from './commands/translateSubtitles.js';
 import { registerExportModelCommand } from './commands/exportModel.js';
+import { registerQueueCommand } from './commands/queue.js';
+import { registerWorkerCommand } from './commands/worker.js';
 
 /** Adds every subcommand to the program; each lives in pipeline/commands/NAME.ts. */
 export function registerCommands(program: Command): void {
@@ -16,4 +18,6 @@ export function registerCommands(program: Command): void {
   registerInspectCommand(program);
   registerTranslateSubtitlesCommand(program);
   registerExportModelCommand(program);
+  registerQueueCommand(program);
+  registerWorkerCommand(program);
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { SubflowError } from '../errors.js';
 import type { PipelineConfig } from './config.js';
 import type { PipelineContext } from './context.js';
+import type { TrainEvent } from '../types.js';
 
 export interface RunOptions {
   /** Overrides the config's backend (the CLI's --backend). */
@@ -9,6 +10,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   log?: (message: string) => void;
   interactive?: boolean;
+  /** Told of every training event of a train stage. */
+  onTrainEvent?: (event: TrainEvent) => void;
 }
 
 /**
@@ -30,6 +33,7 @@ export async function runPipeline(
     signal: options.signal ?? new AbortController().signal,
     log: options.log ?? ((message) => process.stderr.write(`${message}\n`)),
     interactive: options.interactive ?? false,
+    onTrainEvent: options.onTrainEvent,
     results: {},
   };
   for (const stage of config.stages) {

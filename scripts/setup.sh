@@ -2,20 +2,23 @@
 # Installs what subflow needs beyond npm: ffmpeg/ffprobe (subtitle extraction and muxing),
 # spm_train (SentencePiece training), OpenBLAS and a C toolchain (the optional native matmul
 # addon in native/, which `npm ci` builds), then the npm dependencies.
-# Usage: scripts/setup.sh [--system-only] [--with-corpus-tools]
+# Usage: scripts/setup.sh [--system-only] [--with-corpus-tools] [--with-redis]
 #   --system-only        install system tools, skip `npm ci`
 #   --with-corpus-tools  also install the SWORD modules used to rebuild corpora/bible-es-en
+#   --with-redis         also install redis-server (the job queue's server; its tests start their own)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 run_npm=1
 corpus_tools=0
+redis=0
 for arg in "$@"; do
   case "$arg" in
     --system-only) run_npm=0 ;;
     --with-corpus-tools) corpus_tools=1 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --with-redis) redis=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -33,6 +36,10 @@ if [ "$corpus_tools" = 1 ]; then
   command -v mod2imp >/dev/null 2>&1 || need+=(libsword-utils)
   [ -d /usr/share/sword/modules/texts/ztext/sparv ] || need+=(sword-text-sparv)
   [ -d /usr/share/sword/modules/texts/ztext/web ] || need+=(sword-text-web)
+fi
+# Installed, not started: apt's policy (or the user) decides whether it runs as a service.
+if [ "$redis" = 1 ]; then
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 fi
 # de-duplicate
 mapfile -t need < <(printf '%s\n' "${need[@]}" | awk 'NF && !seen[$0]++')

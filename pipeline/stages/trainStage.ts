@@ -139,6 +139,7 @@ registerStage({
         }).pipe(
           tap((event) => {
             progress.update(event);
+            context.onTrainEvent?.(event);
             if (event.kind === 'done') done = event;
           }),
         ),
