@@ -5,8 +5,8 @@
  *
  * Prints one JSON line per figure: files/min of `subflow translate` in one process, of one worker
  * (all cores) and of two workers (half the OpenBLAS threads each), with the ratio to one process;
- * then the queue's own cost per job, timed with a no-op translator on one-cue files (in-process
- * runSubtitleJobs against one in-process worker), and its share of a real file's time.
+ * then the queue's own cost per job, timed with a no-op translator on one-cue files (the worker's
+ * per-file work called in a loop against one in-process worker), and its share of a real file's time.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +14,17 @@ import { cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { lastValueFrom } from 'rxjs';
-import { planRun, runSubtitleJobs } from '../jobs/runSubtitleJobs.js';
-import { createJobsReporter } from '../jobs/jobsReporter.js';
+import type { Job } from 'bullmq';
+import { planRun } from '../jobs/runSubtitleJobs.js';
 import { jobOptionsOf, type TranslateSubtitlesOptions } from '../jobs/translateSubtitles.js';
 import { DEFAULT_MAX_SOURCE_LENGTH } from '../model/translateSentences.js';
 import { packageRoot } from '../packageInfo.js';
-import { enqueueTranslations } from '../queue/enqueueTranslations.js';
+import {
+  enqueueTranslations,
+  type TranslateJobData,
+  type TranslateJobResult,
+} from '../queue/enqueueTranslations.js';
+import { runTranslateJob, type JobTranslators } from '../queue/translateJob.js';
 import { startWorker } from '../queue/startWorker.js';
 import { submissionEvents } from '../queue/submissionEvents.js';
 import { startRedisServer } from '../test/helpers/redisServer.js';
@@ -206,15 +211,28 @@ try {
   const identity = async (units: string[]) => units;
   const options = jobOptionsOf(flags(join(root, 'tiny-direct')));
   const { files } = await planRun([tiny], options);
+  const silent = () => undefined;
+  const noOp: JobTranslators = { get: async () => identity, dispose: silent };
+  // The worker's own work on each file (runTranslateJob: the completeness check, read, translate,
+  // write) without the queue, so the difference below is what Redis and BullMQ add per job.
   const direct = async (out: string) => {
     const start = performance.now();
-    await runSubtitleJobs({
-      files,
-      options,
-      out,
-      translateUnits: identity,
-      reporter: createJobsReporter({ fileCount: files.length, interactive: false, log: () => undefined }),
-    });
+    for (const file of files) {
+      const data = {
+        input: file,
+        out,
+        fileCount: files.length,
+        options,
+        search: {},
+        protect: [file.path],
+        submission: '',
+      };
+      const job = { data, updateProgress: async () => undefined } as unknown as Job<
+        TranslateJobData,
+        TranslateJobResult
+      >;
+      await runTranslateJob(job, noOp, silent);
+    }
     return (performance.now() - start) / 1000;
   };
   await direct(join(root, 'tiny-warm-up')); // JIT and file cache, so the two runs below compare fairly
@@ -222,8 +240,8 @@ try {
   const worker = await startWorker({
     redisUrl: redis.url,
     queues: ['translate'],
-    translators: { get: async () => identity, dispose: () => undefined },
-    log: () => undefined,
+    translators: noOp,
+    log: silent,
   });
   let queued: number;
   try {
