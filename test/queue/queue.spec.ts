@@ -3,9 +3,9 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join, relative } from 'node:path';
 import { Queue } from 'bullmq';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { queueStatus } from '../../queue/queueStatus.js';
 import { QUEUE_NAMES, QUEUE_PREFIX, redisConnection } from '../../queue/queueConnection.js';
-import { submissionEvents, type SubmissionEvent } from '../../queue/submissionEvents.js';
+// As a user's own stream would: through the package's queue entry.
+import { queueStatus, submissionEvents, type SubmissionEvent } from 'subflow/queue';
 import { makeVideoFixtures, SPANISH_ASS, SPANISH_SRT, SPANISH_VTT } from '../helpers/makeVideo.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
 import { runCli } from '../helpers/runCli.js';
@@ -186,6 +186,17 @@ describe('queue: subflow queue add + subflow worker on a real redis-server', fun
     expect(cleaned.stderr).to.match(/queue: (\d+) finished job\(s\) removed/);
     expect(Number(/(\d+) finished/.exec(cleaned.stderr)![1])).to.equal(7 + 8 + 2);
     expect((await runCli(['queue', 'status', '--redis', redis.url])).stdout).to.equal('queue: empty\n');
+  });
+
+  it('queue add --wait follows the submission and exits 1 when a file failed', async () => {
+    const library = join(dir(), 'wait');
+    mkdirSync(library);
+    writeFileSync(join(library, 'good.srt'), SPANISH_SRT);
+    copyFileSync((await makeVideoFixtures()).bitmapMkv, join(library, 'pictures.mkv'));
+    const result = await runCli(['queue', 'add', '--wait', '--redis', redis.url, '--beam', '1', library]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/\[\d\/2\] .*good\.srt → .*good\.eng\.srt/);
+    expect(result.stderr).to.match(/\[\d\/2\] .*pictures\.mkv FAILED: SUBTITLE_BITMAP: /);
   });
 
   it('SIGTERM lets a worker finish and exit 0', async () => {
