@@ -50,9 +50,11 @@ export function registerWorkerCommand(program: Command): void {
       '--redis <url>',
       'Redis server of the queue (default: $SUBFLOW_REDIS_URL or redis://127.0.0.1:6379)',
     )
-    .option('--queues <names>', 'queues to take jobs from: translate, train or both', queueList, [
-      'translate',
-    ])
+    .addOption(
+      new Option('--queues <names>', 'queues to take jobs from: translate, train or both (comma-separated)')
+        .argParser(queueList)
+        .default(['translate'], 'translate'),
+    )
     .option(
       '-m, --model <dir>',
       'checkpoint to load before taking jobs (default: the bundled model); others load when a job names them',
