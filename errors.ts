@@ -25,6 +25,7 @@ export type SubflowErrorCode =
   | 'SUBTITLE_BITMAP'
   | 'MEDIA_INVALID'
   | 'REMOTE_FAILED'
+  | 'REDIS_UNAVAILABLE'
   | 'INTERRUPTED';
 
 export interface SubflowErrorDetails {

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { FlowGate } from '../flowGate.js';
 import type { Tokenizer } from '../text/tokenizer.js';
-import type { Batch, EncodedPair, SentencePair } from '../types.js';
+import type { Batch, EncodedPair, SentencePair, TrainEvent } from '../types.js';
 
 /** The corpus splits a pipeline reads; each factory starts a fresh, cold read (one epoch). */
 export interface CorpusSplits<T> {
@@ -30,6 +30,8 @@ export interface PipelineContext {
   log: (message: string) => void;
   /** Whether to draw progress bars (a TTY and not --quiet). */
   interactive: boolean;
+  /** Told of every training event (the queue worker reports them as job progress). */
+  onTrainEvent?: (event: TrainEvent) => void;
   pairs?: CorpusSplits<SentencePair>;
   /** Lets the train stage pause reading the train split, so training holds a bounded number of batches. */
   trainGate?: FlowGate;

@@ -9,6 +9,8 @@ import { registerExportModelCommand } from './commands/exportModel.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerCompareModelsCommand } from './commands/compareModels.js';
+import { registerQueueCommand } from './commands/queue.js';
+import { registerWorkerCommand } from './commands/worker.js';
 
 /** Adds every subcommand to the program; each lives in pipeline/commands/NAME.ts. */
 export function registerCommands(program: Command): void {
@@ -22,4 +24,6 @@ export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerReportCommand(program);
   registerCompareModelsCommand(program);
+  registerQueueCommand(program);
+  registerWorkerCommand(program);
 }

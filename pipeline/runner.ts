@@ -3,6 +3,7 @@ import { SubflowError } from '../errors.js';
 import type { PipelineConfig } from './config.js';
 import { checkConfigPaths } from './configPaths.js';
 import type { PipelineContext } from './context.js';
+import type { TrainEvent } from '../types.js';
 
 export interface RunOptions {
   /** Overrides the config's backend (the CLI's --backend). */
@@ -10,6 +11,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   log?: (message: string) => void;
   interactive?: boolean;
+  /** Told of every training event of a train stage. */
+  onTrainEvent?: (event: TrainEvent) => void;
 }
 
 /**
@@ -32,6 +35,7 @@ export async function runPipeline(
     signal: options.signal ?? new AbortController().signal,
     log: options.log ?? ((message) => process.stderr.write(`${message}\n`)),
     interactive: options.interactive ?? false,
+    onTrainEvent: options.onTrainEvent,
     results: {},
   };
   for (const stage of config.stages) {

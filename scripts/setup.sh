@@ -2,10 +2,11 @@
 # Installs what subflow needs beyond npm: ffmpeg/ffprobe (subtitle extraction and muxing),
 # spm_train (SentencePiece training), OpenBLAS and a C toolchain (the optional native matmul
 # addon in native/, which `npm ci` builds), then the npm dependencies.
-# Usage: scripts/setup.sh [--system-only] [--with-corpus-tools] [--with-browser]
+# Usage: scripts/setup.sh [--system-only] [--with-corpus-tools] [--with-browser] [--with-redis]
 #   --system-only        install system tools, skip `npm ci`
 #   --with-corpus-tools  also install the SWORD modules used to rebuild corpora/bible-es-en
 #   --with-browser       also install Debian's chromium, for the web page tests (test/service/webPage.spec.ts)
+#   --with-redis         also install redis-server (the job queue's server; its tests start their own)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -13,11 +14,13 @@ cd "$(dirname "$0")/.."
 run_npm=1
 corpus_tools=0
 browser=0
+redis=0
 for arg in "$@"; do
   case "$arg" in
     --system-only) run_npm=0 ;;
     --with-corpus-tools) corpus_tools=1 ;;
     --with-browser) browser=1 ;;
+    --with-redis) redis=1 ;;
     -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -39,6 +42,9 @@ if [ "$corpus_tools" = 1 ]; then
 fi
 if [ "$browser" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Installed, not started: apt's policy (or the user) decides whether it runs as a service.
+if [ "$redis" = 1 ]; then
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 fi
 # de-duplicate
 mapfile -t need < <(printf '%s\n' "${need[@]}" | awk 'NF && !seen[$0]++')

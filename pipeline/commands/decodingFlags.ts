@@ -41,9 +41,9 @@ export function backendOption(description = 'tfjs backend', withDefault = true):
  * Adds the flags every decoding command shares: --beam, --alpha, the length limits, batching, --max-source-length,
  * --replace-unk and --backend (defaults from TRANSLATE_DEFAULTS and DEFAULT_BACKEND).
  */
-export function decodingOptions(command: Command): Command {
+export function decodingOptions(command: Command, { backend = true } = {}): Command {
   const defaults = TRANSLATE_DEFAULTS;
-  return command
+  const chained = command
     .option('-b, --beam <k>', 'beam size; 1 is greedy', integer(1), defaults.beam)
     .option('--alpha <a>', 'GNMT length-penalty exponent', nonNegative, defaults.alpha)
     .option(
@@ -62,8 +62,8 @@ export function decodingOptions(command: Command): Command {
     .option('--batch-size <n>', 'sentences decoded together', integer(1), defaults.batchSize)
     .option('--max-tokens <n>', 'source tokens (with padding) per batch', integer(1), defaults.maxTokens)
     .option('--max-source-length <n>', MAX_SOURCE_LENGTH_HELP, integer(1), defaults.maxSourceLength)
-    .option('--replace-unk', 'replace <unk> in the output with the most-attended source piece')
-    .addOption(backendOption());
+    .option('--replace-unk', 'replace <unk> in the output with the most-attended source piece');
+  return backend ? chained.addOption(backendOption()) : chained;
 }
 
 /** Adds --n-best, for commands that print more than one translation per input. */

@@ -178,6 +178,7 @@ registerStage({
           tap((event) => {
             progress.update(event);
             report.record(event);
+            context.onTrainEvent?.(event);
             if (event.kind === 'done') done = event;
           }),
         ),
