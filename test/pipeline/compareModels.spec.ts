@@ -64,6 +64,8 @@ describe('subflow compare-models', function () {
   it('names a model folder that does not exist, as loading it would', async () => {
     const result = await runCli(['compare-models', join(dir(), 'nope'), '--src', src, '--ref', ref]);
     expect(result.code).to.equal(1);
-    expect(result.stderr).to.match(/checkpoint folder .*nope does not exist\n {2}hint: pass a checkpoint folder/);
+    expect(result.stderr).to.match(
+      /checkpoint folder .*nope does not exist\n {2}hint: pass a checkpoint folder/,
+    );
   });
 });
