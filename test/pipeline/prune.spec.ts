@@ -1,29 +1,17 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/runCli.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { toyConfigYaml } from '../helpers/toyConfig.js';
 
-const toy = fileURLToPath(new URL('../../corpora/toy/', import.meta.url));
-
-const configText = (prune: string): string => `workDir: run
-backend: wasm
-stages:
-  - read:
-      train: { source: ${toy}train.es, target: ${toy}train.en }
-      dev: { source: ${toy}dev.es, target: ${toy}dev.en }
-  - clean: {}
-  - trainTokenizer: { vocabSize: 300 }
-  - tokenize: {}
-  - bucketBatch: { maxTokens: 1000 }
-  - train:
-      model: { embedding: 16, encoderUnits: 16, decoderUnits: 32 }
-      maxSteps: 4
-      validateEvery: 4
-      checkpointEvery: 2
-      prune: ${prune}
-`;
+const configText = (prune: string): string =>
+  toyConfigYaml(
+    `maxSteps: 4
+validateEvery: 4
+checkpointEvery: 2
+prune: ${prune}`,
+  );
 
 describe('train stage: prune', function () {
   this.timeout(600_000);

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { QUEUE_NAMES, QUEUE_PREFIX, redisConnection } from '../../queue/queueConnection.js';
 import type { TrainJobProgress } from '../../queue/trainJob.js';
@@ -10,9 +9,8 @@ import { shortVerses } from '../helpers/bibleVerses.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
 import { runCli } from '../helpers/runCli.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { toyConfigYaml } from '../helpers/toyConfig.js';
 import { startWorkerProcess, stopWorker, type WorkerProcess } from './workerProcess.js';
-
-const toy = fileURLToPath(new URL('../../corpora/toy/', import.meta.url));
 
 /** A short lock, so the job of a killed worker is taken again within a few seconds. */
 const LOCK_FLAGS = ['--lock-duration', '5000', '--stalled-interval', '1000', '--threads', '1'];
@@ -104,22 +102,12 @@ describe('queue: a worker killed with SIGKILL', function () {
     const config = join(dir(), 'toy.yaml');
     writeFileSync(
       config,
-      `workDir: toy-run
-backend: wasm
-stages:
-  - read:
-      train: { source: ${toy}train.es, target: ${toy}train.en }
-      dev: { source: ${toy}dev.es, target: ${toy}dev.en }
-  - clean: {}
-  - trainTokenizer: { vocabSize: 300 }
-  - tokenize: {}
-  - bucketBatch: { maxTokens: 1000 }
-  - train:
-      model: { embedding: 16, encoderUnits: 16, decoderUnits: 32 }
-      maxSteps: 60
-      validateEvery: 4
-      checkpointEvery: 4
-`,
+      toyConfigYaml(
+        `maxSteps: 60
+validateEvery: 4
+checkpointEvery: 4`,
+        'toy-run',
+      ),
     );
     const doomed = worker('--queues', 'train');
     await doomed.waitFor(/taking train jobs/);

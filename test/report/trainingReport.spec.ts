@@ -1,15 +1,14 @@
 import { expect } from 'chai';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse, type DefaultTreeAdapterMap } from 'parse5';
 import { MetricsRecorder, readMetrics, type MetricsLine } from '../../report/metricsLog.js';
 import { REPORT_METRICS } from '../../report/trainingReport.js';
 import { runCli } from '../helpers/runCli.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { toyConfigYaml } from '../helpers/toyConfig.js';
 
 type Node = DefaultTreeAdapterMap['node'];
-const toy = fileURLToPath(new URL('../../corpora/toy/', import.meta.url));
 
 /** Parses `html` with parse5, failing on any parse error; returns every element. */
 function parseStrict(html: string): DefaultTreeAdapterMap['element'][] {
@@ -66,25 +65,14 @@ describe('training report', function () {
     const config = join(dir(), 'toy.yaml');
     writeFileSync(
       config,
-      `workDir: run
-backend: wasm
-stages:
-  - read:
-      train: { source: ${toy}train.es, target: ${toy}train.en }
-      dev: { source: ${toy}dev.es, target: ${toy}dev.en }
-  - clean: {}
-  - trainTokenizer: { vocabSize: 300 }
-  - tokenize: {}
-  - bucketBatch: { maxTokens: 1000 }
-  - train:
-      model: { embedding: 16, encoderUnits: 16, decoderUnits: 32 }
-      maxSteps: 8
-      validateEvery: 4
-      checkpointEvery: 4
-      logEvery: 2
-      bleuSentences: 20
-      reportSentences: 2
-`,
+      toyConfigYaml(
+        `maxSteps: 8
+validateEvery: 4
+checkpointEvery: 4
+logEvery: 2
+bleuSentences: 20
+reportSentences: 2`,
+      ),
     );
     const workDir = join(dir(), 'run');
     mkdirSync(workDir, { recursive: true });
