@@ -21,7 +21,7 @@ for arg in "$@"; do
     --with-corpus-tools) corpus_tools=1 ;;
     --with-browser) browser=1 ;;
     --with-redis) redis=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +42,7 @@ if [ "$corpus_tools" = 1 ]; then
 fi
 if [ "$browser" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 # Installed, not started: apt's policy (or the user) decides whether it runs as a service.
 if [ "$redis" = 1 ]; then
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
