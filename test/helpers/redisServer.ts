@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,17 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/**
+ * Skips the calling suite when Debian's redis-server is not installed (`scripts/setup.sh --with-redis`),
+ * unless SUBFLOW_REQUIRE_REDIS=1 (CI), where its absence is an error.
+ */
+export function skipWithoutRedis(context: Mocha.Context): void {
+  if (spawnSync('redis-server', ['--version']).status === 0) return;
+  if (process.env.SUBFLOW_REQUIRE_REDIS === '1') throw new Error('redis-server is not installed');
+  console.warn('    (no redis-server: run scripts/setup.sh --with-redis to run the queue tests)');
+  context.skip();
 }
 
 /**

@@ -7,7 +7,7 @@ import { QUEUE_NAMES, QUEUE_PREFIX, redisConnection } from '../../queue/queueCon
 // As a user's own stream would: through the package's queue entry.
 import { queueStatus, submissionEvents, type SubmissionEvent } from 'subflow/queue';
 import { makeVideoFixtures, SPANISH_ASS, SPANISH_SRT, SPANISH_VTT } from '../helpers/makeVideo.js';
-import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
+import { skipWithoutRedis, startRedisServer, type RedisServer } from '../helpers/redisServer.js';
 import { runCli } from '../helpers/runCli.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { startWorkerProcess, stopWorker, type WorkerProcess } from './workerProcess.js';
@@ -53,7 +53,8 @@ describe('queue: subflow queue add + subflow worker on a real redis-server', fun
     return started;
   };
 
-  before(async () => {
+  before(async function () {
+    skipWithoutRedis(this);
     redis = await startRedisServer({ persistent: true });
   });
   after(async () => {

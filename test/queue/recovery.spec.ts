@@ -6,7 +6,7 @@ import { QUEUE_NAMES, QUEUE_PREFIX, redisConnection } from '../../queue/queueCon
 import type { TrainJobProgress } from '../../queue/trainJob.js';
 import { readSubtitleFile } from '../../subtitles/readSubtitleFile.js';
 import { shortVerses } from '../helpers/bibleVerses.js';
-import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
+import { skipWithoutRedis, startRedisServer, type RedisServer } from '../helpers/redisServer.js';
 import { runCli } from '../helpers/runCli.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { toyConfigYaml } from '../helpers/toyConfig.js';
@@ -48,7 +48,8 @@ describe('queue: a worker killed with SIGKILL', function () {
     return started;
   };
 
-  before(async () => {
+  before(async function () {
+    skipWithoutRedis(this);
     redis = await startRedisServer();
   });
   after(async () => {
