@@ -1,10 +1,9 @@
-import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from './routeContext.js';
 import { maskTags } from '../../subtitles/tags.js';
 import { HttpError } from '../httpError.js';
 import { UNKNOWN_LANGUAGE } from '../modelCatalog.js';
 import { withRequestSignal } from '../requestLifetime.js';
-import type { ServiceSettings } from '../serviceSettings.js';
-import type { TranslationService } from '../translationService.js';
 import { checkTexts, searchOf } from './nativeRoutes.js';
 
 /*
@@ -55,11 +54,7 @@ function languageName(code: string): string {
 /** POST /translate, GET /languages and GET /frontend/settings in LibreTranslate's shapes. */
 export function registerLibreTranslateRoutes(
   app: FastifyInstance,
-  {
-    service,
-    settings,
-    routeOptions,
-  }: { service: TranslationService; settings: ServiceSettings; routeOptions: RouteShorthandOptions },
+  { service, settings, routeOptions }: RouteContext,
 ): void {
   app.get('/languages', async () => {
     // Every language served, as source or target (clients check both against this list).

@@ -1,4 +1,5 @@
-import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from './routeContext.js';
 import { isSubflowError } from '../../errors.js';
 import { translateSubtitleBytes } from '../../jobs/translateSubtitleBytes.js';
 import type { SubtitleFormat } from '../../subtitles/cue.js';
@@ -8,7 +9,7 @@ import { HttpError } from '../httpError.js';
 import { describeModel, type ServedModel } from '../modelCatalog.js';
 import { withRequestSignal } from '../requestLifetime.js';
 import type { ServiceSettings } from '../serviceSettings.js';
-import type { SearchRequest, TranslationService } from '../translationService.js';
+import type { SearchRequest } from '../translationService.js';
 
 /** Body of POST /v1/translate. */
 interface TranslateBody {
@@ -125,11 +126,7 @@ function alignmentOf(served: ServedModel, translation: Translation) {
 /** POST /v1/translate, POST /v1/subtitles, GET /v1/models. */
 export function registerNativeRoutes(
   app: FastifyInstance,
-  {
-    service,
-    settings,
-    routeOptions,
-  }: { service: TranslationService; settings: ServiceSettings; routeOptions: RouteShorthandOptions },
+  { service, settings, routeOptions }: RouteContext,
 ): void {
   app.get('/v1/models', async () => ({ models: service.models.map(describeModel) }));
 
