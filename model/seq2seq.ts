@@ -205,27 +205,15 @@ export class Seq2Seq {
     state: DecoderState,
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     const [layer] = this.weights.decoder;
-    const inputs = {
-      ids,
-      h: state.h,
-      c: state.c,
-      keys: encoder.keys,
-      values: encoder.values,
-      mask: encoder.mask,
+    return runDecoderStepKernel('SubflowDecoderStep', encoder, ids, state, {
+      bias: layer.bias,
+      outBias: this.weights.output.bias,
       embedding: this.weights.targetEmbedding,
       kernel: layer.kernel,
       recurrent: layer.recurrent,
-      bias: layer.bias,
       combine: this.weights.attention.combineKernel,
       outKernel: this.weights.output.kernel,
-      outBias: this.weights.output.bias,
-    };
-    const [logits, h, c, attention] = tf.engine().runKernel('SubflowDecoderStep', inputs, {}) as tf.Tensor[];
-    return {
-      logits: logits as tf.Tensor2D,
-      newDecoderState: { h: h as tf.Tensor3D, c: c as tf.Tensor3D },
-      attention: attention as tf.Tensor2D,
-    };
+    });
   }
 
   /** `decodeStepLogits` through the one-call `SubflowDecoderStepInt8` kernel (int8Kernels.ts). */
@@ -236,25 +224,8 @@ export class Seq2Seq {
     state: DecoderState,
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     const [layer] = this.weights.decoder;
-    const inputs = {
-      ids,
-      h: state.h,
-      c: state.c,
-      keys: encoder.keys,
-      values: encoder.values,
-      mask: encoder.mask,
-      bias: layer.bias,
-      outBias: this.weights.output.bias,
-    };
-    const attrs = int8 as unknown as tf.NamedAttrMap;
-    const [logits, h, c, attention] = tf
-      .engine()
-      .runKernel('SubflowDecoderStepInt8', inputs, attrs) as tf.Tensor[];
-    return {
-      logits: logits as tf.Tensor2D,
-      newDecoderState: { h: h as tf.Tensor3D, c: c as tf.Tensor3D },
-      attention: attention as tf.Tensor2D,
-    };
+    const weights = { bias: layer.bias, outBias: this.weights.output.bias };
+    return runDecoderStepKernel('SubflowDecoderStepInt8', encoder, ids, state, weights, int8);
   }
 
   /** Encoder state of the given rows (e.g. each sentence repeated beam times): rows [newBatch]. */
@@ -323,4 +294,36 @@ function checkIds(ids: ArrayLike<number>, vocab: number, side: 'source' | 'targe
       );
     }
   }
+}
+
+/**
+ * Runs a one-call decoder-step kernel over the step's ids [rows], state h, c [layers, rows, units] and
+ * the encoder's keys, values and mask, plus the float weights it reads; returns logits [rows, vocab],
+ * the new state and the attention [rows, srcLen].
+ */
+function runDecoderStepKernel(
+  kernel: 'SubflowDecoderStep' | 'SubflowDecoderStepInt8',
+  encoder: EncoderState,
+  ids: tf.Tensor1D,
+  state: DecoderState,
+  weights: Record<string, tf.Tensor>,
+  attrs: object = {},
+): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
+  const inputs = {
+    ids,
+    h: state.h,
+    c: state.c,
+    keys: encoder.keys,
+    values: encoder.values,
+    mask: encoder.mask,
+    ...weights,
+  };
+  const [logits, h, c, attention] = tf
+    .engine()
+    .runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor[];
+  return {
+    logits: logits as tf.Tensor2D,
+    newDecoderState: { h: h as tf.Tensor3D, c: c as tf.Tensor3D },
+    attention: attention as tf.Tensor2D,
+  };
 }
