@@ -1,15 +1,10 @@
 import { SubflowError } from '../errors.js';
 import { search } from './search.js';
-import {
-  resolveSearchOptions,
-  SEARCH_DEFAULTS,
-  type Hypothesis,
-  type SearchOptions,
-} from './searchInternals.js';
-import { UNK_ID, withEos, type Translation } from '../types.js';
-import { splitLongText } from '../text/splitLongText.js';
-import { EOS_PIECE } from '../text/wordAlignment.js';
+import { resolveSearchOptions, SEARCH_DEFAULTS, type SearchOptions } from './searchInternals.js';
+import type { Translation } from '../types.js';
 import type { TranslationModel } from './translationModel.js';
+import { prepareSources, type PreparedSource, type SplitSentence } from './sourceParts.js';
+import { joinParts, toTranslation } from './translationOutput.js';
 
 /** Something odd about one input sentence that did not stop the translation. */
 export interface TranslationWarning {
@@ -73,24 +68,6 @@ export function decodingSettingsOf(options: DecodingSettings): DecodingSettings 
   const settings: Record<string, unknown> = {};
   for (const key of DECODING_SETTING_KEYS) if (options[key] !== undefined) settings[key] = options[key];
   return settings as DecodingSettings;
-}
-
-/** A sentence, or one part of an over-long one, ready for the model. */
-interface PreparedSource {
-  index: number;
-  /** Position among the parts of its sentence (0 for a sentence decoded whole). */
-  part: number;
-  ids: Int32Array;
-  /** Source pieces, kept only for `replaceUnk` and `returnAttention`. */
-  pieces?: string[];
-}
-
-/** An over-long sentence cut into parts, and their hypotheses as they are decoded. */
-interface SplitSentence {
-  parts: PreparedSource[];
-  /** Whether whitespace followed part k in the source, so its translation is joined with a space. */
-  spaced: boolean[];
-  hypotheses: Hypothesis[][];
 }
 
 /**
@@ -172,67 +149,6 @@ function emptyTranslation(source: string, options: TranslateOptions): Translatio
   return translation;
 }
 
-/**
- * The source for the model: one PreparedSource, or for a sentence over `maxSourceLength` its parts
- * under the limit (told to onWarning); undefined when the text has no tokens at all.
- */
-function prepareSources(
-  translationModel: TranslationModel,
-  text: string,
-  index: number,
-  maxSourceLength: number,
-  options: TranslateOptions,
-): PreparedSource | Omit<SplitSentence, 'hypotheses'> | undefined {
-  const { sourceTokenizer } = translationModel;
-  const ids = sourceTokenizer.encode(text);
-  if (ids.length === 0) return undefined;
-  if (ids.length <= maxSourceLength) return prepareSource(translationModel, text, ids, index, 0, options);
-  const count = (part: string) => sourceTokenizer.encode(part).length;
-  const parts: PreparedSource[] = [];
-  const spaced: boolean[] = [];
-  for (const part of splitLongText(text, maxSourceLength, count)) {
-    const partIds = sourceTokenizer.encode(part);
-    if (partIds.length === 0) {
-      // Whitespace or characters the tokenizer drops: nothing to decode, but keep the gap.
-      if (spaced.length > 0) spaced[spaced.length - 1] ||= /\s/.test(part);
-      continue;
-    }
-    parts.push(prepareSource(translationModel, part, partIds, index, parts.length, options));
-    spaced.push(/\s$/.test(part));
-  }
-  options.onWarning?.({
-    index,
-    message: `its ${ids.length} tokens were translated in ${parts.length} parts of at most ${maxSourceLength} (maxSourceLength)`,
-  });
-  for (const part of parts) {
-    // Only a single character that is over the limit on its own gets here.
-    if (part.ids.length - 1 > maxSourceLength) {
-      options.onWarning?.({
-        index,
-        message: `a part of ${part.ids.length - 1} tokens that cannot be cut further was shortened to ${maxSourceLength} (maxSourceLength)`,
-      });
-      part.ids = withEos(part.ids.subarray(0, maxSourceLength));
-      part.pieces = part.pieces?.slice(0, maxSourceLength);
-    }
-  }
-  return { parts, spaced };
-}
-
-function prepareSource(
-  translationModel: TranslationModel,
-  text: string,
-  ids: Int32Array,
-  index: number,
-  part: number,
-  options: TranslateOptions,
-): PreparedSource {
-  const pieces =
-    options.replaceUnk || options.returnAttention
-      ? translationModel.sourceTokenizer.encodePieces(text)
-      : undefined;
-  return { index, part, ids: withEos(ids), pieces };
-}
-
 /** Sorts by source length and cuts so rows ≤ batchSize and rows × longest ≤ maxTokens. */
 export function batchByLength<T extends { ids: Int32Array }>(
   items: readonly T[],
@@ -252,119 +168,6 @@ export function batchByLength<T extends { ids: Int32Array }>(
   }
   if (rows.length > 0) batches.push(rows);
   return batches;
-}
-
-function toTranslation(
-  translationModel: TranslationModel,
-  text: string,
-  source: PreparedSource,
-  hypotheses: Hypothesis[],
-  options: TranslateOptions,
-): Translation {
-  const detokenize = (h: Hypothesis) =>
-    outputText(translationModel, h, source, options.replaceUnk ?? TRANSLATE_DEFAULTS.replaceUnk);
-  const [best] = hypotheses;
-  const translation: Translation = { source: text, text: detokenize(best), score: best.score };
-  if ((options.nBest ?? SEARCH_DEFAULTS.nBest) > 1)
-    translation.nBest = hypotheses.map((h) => ({ text: detokenize(h), score: h.score }));
-  if (options.returnTokenLogProbs && best.tokenLogProbs)
-    translation.tokenLogProbs = Array.from(best.tokenLogProbs);
-  if (options.returnAttention && best.attention) {
-    translation.attention = best.attention.map((row) => Array.from(row));
-    translation.sourcePieces = [...(source.pieces ?? []), EOS_PIECE];
-    translation.targetPieces = targetPiecesOf(translationModel, best);
-  }
-  return translation;
-}
-
-const NO_SPACE_SCRIPT =
-  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\u3000-\u303f\uff00-\uffef]/u;
-
-/**
- * What goes between the translations of two parts: a space, unless the source had none there and
- * the translation is in a script written without spaces at that point (Chinese, Japanese, Thai).
- */
-function glue(before: string, after: string, sourceSpace: boolean): string {
-  if (sourceSpace) return ' ';
-  return NO_SPACE_SCRIPT.test(before.at(-1)!) || NO_SPACE_SCRIPT.test(after[0]) ? '' : ' ';
-}
-
-/** The translation of a sentence decoded in parts: their texts joined in order; see translateSentences. */
-function joinParts(
-  translationModel: TranslationModel,
-  text: string,
-  split: SplitSentence,
-  options: TranslateOptions,
-): Translation {
-  const replaceUnk = options.replaceUnk ?? false;
-  // The k-th hypothesis of every part (or its last, when a part has fewer), joined.
-  const joined = (k: number): { text: string; score: number } => {
-    let joinedText = '';
-    let score = 0;
-    let sourceSpace = false;
-    split.parts.forEach((part, p) => {
-      const candidates = split.hypotheses[p];
-      const hypothesis = candidates[Math.min(k, candidates.length - 1)];
-      const partText = outputText(translationModel, hypothesis, part, replaceUnk);
-      score += hypothesis.score;
-      if (partText !== '') {
-        joinedText += joinedText === '' ? partText : glue(joinedText, partText, sourceSpace) + partText;
-        sourceSpace = false;
-      }
-      sourceSpace ||= split.spaced[p];
-    });
-    return { text: joinedText, score };
-  };
-  const best = joined(0);
-  const translation: Translation = { source: text, text: best.text, score: best.score };
-  const nBest = options.nBest ?? 1;
-  if (nBest > 1) translation.nBest = Array.from({ length: nBest }, (_, k) => (k === 0 ? best : joined(k)));
-  const bests = split.hypotheses.map((candidates) => candidates[0]);
-  if (options.returnTokenLogProbs && bests.every((h) => h.tokenLogProbs))
-    translation.tokenLogProbs = bests.flatMap((h) => Array.from(h.tokenLogProbs!));
-  if (options.returnAttention && bests.every((h) => h.attention)) {
-    const width = split.parts.reduce((sum, part) => sum + part.ids.length, 0);
-    let offset = 0;
-    translation.attention = bests.flatMap((h, p) => {
-      const rows = h.attention!.map((weights) => {
-        const row = new Array<number>(width).fill(0);
-        weights.forEach((weight, j) => (row[offset + j] = weight));
-        return row;
-      });
-      offset += split.parts[p].ids.length;
-      return rows;
-    });
-    translation.sourcePieces = split.parts.flatMap((part) => [...(part.pieces ?? []), EOS_PIECE]);
-    translation.targetPieces = bests.flatMap((h) => targetPiecesOf(translationModel, h));
-  }
-  return translation;
-}
-
-/** The pieces of a hypothesis, one per attention row: its tokens, and `</s>` when it ended with one. */
-function targetPiecesOf(translationModel: TranslationModel, hypothesis: Hypothesis): string[] {
-  const pieces = Array.from(hypothesis.tokens, (id) => translationModel.targetTokenizer.idToPiece(id));
-  return hypothesis.finished ? [...pieces, EOS_PIECE] : pieces;
-}
-
-/** The text of a hypothesis; with replaceUnk, each `<unk>` becomes the most-attended source piece. */
-function outputText(
-  translationModel: TranslationModel,
-  hypothesis: Hypothesis,
-  source: PreparedSource,
-  replaceUnk: boolean,
-): string {
-  const { targetTokenizer } = translationModel;
-  if (!replaceUnk || !hypothesis.tokens.includes(UNK_ID) || !hypothesis.attention || !source.pieces)
-    return targetTokenizer.decode(hypothesis.tokens);
-  const pieces = Array.from(hypothesis.tokens, (id, step) => {
-    if (id !== UNK_ID) return targetTokenizer.idToPiece(id);
-    const weights = hypothesis.attention![step];
-    let best = 0;
-    for (let j = 1; j < weights.length; j++) if (weights[j] > weights[best]) best = j;
-    // The last source position is EOS, which has no piece: keep the unknown marker then.
-    return source.pieces![best] ?? ' ⁇ ';
-  });
-  return pieces.join('').replaceAll('▁', ' ').trim();
 }
 
 function positiveInteger(value: number, key: string): number {
