@@ -32,6 +32,26 @@ const FLAT_ENTROPY = 0.9;
 const LINE_EXCESS_COST = 1;
 const READING_EXCESS_COST = 0.1;
 
+/**
+ * What a cut saves when the target word before it ends in the same kind of punctuation (clause or
+ * sentence) as the source cue before the boundary: a translation usually keeps a clause break where
+ * the source had one, and a model's attention for a word that opens the next clause (an inserted
+ * "and") often still rests on the word before the break. Half a word of attention, so it settles
+ * close calls and never outweighs a word that clearly attends to the other cue.
+ */
+const PUNCTUATION_AGREEMENT = 0.5;
+
+/** Closing quotes and brackets that may follow a word's final punctuation mark. */
+const CLOSERS = /["'”’»)\]}]+$/u;
+
+/** The kind of punctuation a word ends in: `clause` (, ; : and dashes), `sentence` (. ? ! …), or none. */
+export function endPunctuation(word: string): 'clause' | 'sentence' | undefined {
+  const last = word.replace(CLOSERS, '').slice(-1);
+  if (/[,;:،、—–]/u.test(last)) return 'clause';
+  if (/[.?!…。？！]/u.test(last)) return 'sentence';
+  return undefined;
+}
+
 /** A translation with the word attention behind it, as `assemble` takes it for attention splitting. */
 export interface AlignedTranslation {
   text: string;
@@ -62,8 +82,9 @@ export interface SplitSource {
  * whose source words it attends to most, as a monotone cut (each cue a run of consecutive words, at
  * least one each), chosen by dynamic programming to keep the most attention inside its cue; a cut
  * that would push a cue over `maxLines × maxLineLength` characters or over its reading speed pays
- * for each character too many, so the limits win wherever some cut keeps them. Ties go to the cut
- * nearest the proportional one.
+ * for each character too many, so the limits win wherever some cut keeps them. A cut after a target
+ * word that ends in the kind of punctuation the source cue ends in saves half a word, so a close call
+ * goes to the clause break. Ties go to the cut nearest the proportional one.
  *
  * Returns undefined, meaning "split by length instead", when there is no attention, when it does not
  * match the texts (word counts differ), when there are fewer words than cues, or when it is flat.
@@ -111,18 +132,25 @@ export function splitByAttention(
       over += READING_EXCESS_COST * Math.max(0, chars - Math.floor((maxCps * durationMs) / 1000));
     return over;
   };
-  // Far below one word's attention: only breaks ties, toward the proportional cut.
-  const tieBreak = (k: number, at: number): number => {
+  // Cue k's last source word, whose punctuation a cut after it should agree with.
+  const sourceEnd = source.wordCounts.map((_, k) =>
+    endPunctuation(attention.sourceWords[source.wordCounts.slice(0, k + 1).reduce((s, n) => s + n, 0) - 1]),
+  );
+  // Ending cue k before word `at`: the punctuation agreement it earns, and a tie-break far below one
+  // word's attention toward the proportional cut.
+  const boundary = (k: number, at: number): number => {
+    const agrees = sourceEnd[k] !== undefined && endPunctuation(words[at - 1]) === sourceEnd[k];
     const proportional =
       (totalChars * source.wordCounts.slice(0, k + 1).reduce((s, n) => s + n, 0)) / sourceTotal;
-    return (1e-3 * Math.abs(charsBefore[at] - proportional)) / Math.max(totalChars, 1);
+    const tieBreak = (1e-3 * Math.abs(charsBefore[at] - proportional)) / Math.max(totalChars, 1);
+    return tieBreak - (agrees ? PUNCTUATION_AGREEMENT : 0);
   };
 
   // best[k][b]: least cost of words [0, b) in cues [0, k]; from[k][b]: where cue k starts then.
   const best = Array.from({ length: parts }, () => new Array<number>(words.length + 1).fill(Infinity));
   const from = Array.from({ length: parts }, () => new Array<number>(words.length + 1).fill(0));
   for (let b = 1; b <= words.length - (parts - 1); b++) {
-    best[0][b] = cost[0][b] + excess(0, 0, b) + tieBreak(0, b);
+    best[0][b] = cost[0][b] + excess(0, 0, b) + boundary(0, b);
   }
   for (let k = 1; k < parts; k++) {
     const lastCue = k === parts - 1;
@@ -131,7 +159,7 @@ export function splitByAttention(
       for (let a = k; a < b; a++) {
         if (best[k - 1][a] === Infinity) continue;
         const total =
-          best[k - 1][a] + cost[k][b] - cost[k][a] + excess(k, a, b) + (lastCue ? 0 : tieBreak(k, b));
+          best[k - 1][a] + cost[k][b] - cost[k][a] + excess(k, a, b) + (lastCue ? 0 : boundary(k, b));
         if (total < best[k][b]) {
           best[k][b] = total;
           from[k][b] = a;

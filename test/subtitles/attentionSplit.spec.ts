@@ -96,6 +96,38 @@ describe('attention-guided cue splitting', () => {
     ).to.deep.equal(['aaaa bbbb', 'cccc dddd']);
   });
 
+  it('settles a close call at the target word that ends in the punctuation the source cue ends in', () => {
+    // Cue 1 ends at a comma; the translation inserts "and" before the second clause, and the model's
+    // attention for it still leans on the comma word: by attention alone "and" would end cue 1.
+    const source = ['David', 'iba', 'creciendo,', 'y', 'Jehová', 'era', 'con', 'él.'];
+    const text = 'David went growing, and the Lord was with him.';
+    const weights = [
+      [1, 0, 0, 0, 0, 0, 0, 0],
+      [0, 1, 0, 0, 0, 0, 0, 0],
+      [0, 0.1, 0.9, 0, 0, 0, 0, 0],
+      [0, 0, 0.55, 0.45, 0, 0, 0, 0],
+      [0, 0, 0, 0, 1, 0, 0, 0],
+      [0, 0, 0, 0, 1, 0, 0, 0],
+      [0, 0, 0, 0, 0, 1, 0, 0],
+      [0, 0, 0, 0, 0, 0, 1, 0],
+      [0, 0, 0, 0, 0, 0, 0, 1],
+    ];
+    const close = { sourceWords: source, targetWords: text.split(' '), weights };
+    expect(splitByAttention({ wordCounts: [3, 5] }, { text, words: close })).to.deep.equal([
+      'David went growing,',
+      'and the Lord was with him.',
+    ]);
+    // Clear attention outweighs punctuation: the comma after "disciples" translates a colon inside cue 1.
+    const cue1 = ['Jesús', 'dijo', 'á', 'sus', 'discípulos:', 'os', 'digo,'];
+    const cue2 = ['que', 'un', 'rico', 'entrará.'];
+    const said = 'Jesus said to his disciples, I tell you that a rich man will enter.';
+    const clear = oneHot([...cue1, ...cue2], said.split(' '), [0, 1, 2, 3, 4, 6, 6, 5, 7, 8, 9, 9, 10, 10]);
+    expect(splitByAttention({ wordCounts: [7, 4] }, { text: said, words: clear })).to.deep.equal([
+      'Jesus said to his disciples, I tell you',
+      'that a rich man will enter.',
+    ]);
+  });
+
   it('falls back (undefined) when attention is flat, missing or does not match the texts', () => {
     const flat: WordAttention = {
       sourceWords,
