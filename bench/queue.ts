@@ -81,16 +81,31 @@ function contents(dir: string): Map<string, string> {
   );
 }
 
-/** CPU seconds (user + system) of process `pid` so far, or of this process's reaped children ('children'). */
-function cpuSeconds(pid: number | 'children'): number {
+/**
+ * CPU seconds (user + system) process `pid` and its descendants have used so far: its own, its reaped
+ * children's, and its live children's (the esbuild service tsx starts). NaN where there is no /proc.
+ */
+function cpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8');
-    // Fields after the command name: state is field 3; utime 14, stime 15, cutime 16, cstime 17.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, from field 3 (state): utime 14, stime 15, cutime 16, cstime 17.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = pid === 'children' ? fields.slice(13, 15) : fields.slice(11, 13);
-    return (Number(ticks[0]) + Number(ticks[1])) / CLOCK_TICKS;
+    const own = fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / CLOCK_TICKS;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    return own + children.reduce((sum, child) => sum + (cpuSeconds(Number(child)) || 0), 0);
   } catch {
-    return NaN; // not Linux: the figures go without CPU times
+    return NaN; // not Linux (or the process is gone): the figures go without CPU times
+  }
+}
+
+/** This process's reaped children's CPU seconds (cutime + cstime). */
+function reapedChildrenCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
   }
 }
 
@@ -115,7 +130,7 @@ function stderrTail(child: ChildProcess, onText?: (text: string) => void): () =>
 function translateRun(args: string[]): Promise<{ seconds: number; withLoad: number; cpu: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const childrenBefore = cpuSeconds('children');
+    const childrenBefore = reapedChildrenCpuSeconds();
     const child = spawn(process.execPath, ['--import', 'tsx', cli, 'translate', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -130,7 +145,7 @@ function translateRun(args: string[]): Promise<{ seconds: number; withLoad: numb
       if (code !== 0) return reject(new Error(`subflow translate exited ${code}:\n${tail()}`));
       const withLoad = (performance.now() - started) / 1000;
       // The child has been reaped, so its whole CPU time is in this process's children's times.
-      const total = cpuSeconds('children') - childrenBefore;
+      const total = reapedChildrenCpuSeconds() - childrenBefore;
       resolve({ seconds: Number.isNaN(seconds) ? withLoad : seconds, withLoad, cpu: total - atLoad });
     });
   });
