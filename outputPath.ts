@@ -21,11 +21,49 @@ export async function canonicalPath(path: string): Promise<string> {
   }
 }
 
+/**
+ * Inputs that no output may overwrite, each resolved through symlinks once, when first asked: a run
+ * checks every output against every input, and resolving them all again for each output made the
+ * checks grow with the square of the files. Outputs are still resolved at every check.
+ */
+export interface InputGuard {
+  /** The inputs as given. */
+  readonly paths: readonly string[];
+  /** The input that `path` names (after symlinks), if any. */
+  inputAt(path: string): Promise<string | undefined>;
+}
+
+/** Inputs as a plain list (resolved afresh at each check) or an {@link InputGuard} made once for a run. */
+export type ProtectedInputs = readonly string[] | InputGuard;
+
+/** An {@link InputGuard} over `inputs` (itself when it already is one). */
+export function guardInputs(inputs: ProtectedInputs): InputGuard {
+  if (!Array.isArray(inputs)) return inputs as InputGuard;
+  const paths = inputs as readonly string[];
+  let resolved: Promise<Map<string, string>> | undefined;
+  const byCanonicalPath = async () => {
+    const canonical = await Promise.all(paths.map((input) => canonicalPath(input)));
+    const found = new Map<string, string>();
+    // The first input of a path wins, as the old linear search found it first.
+    canonical.forEach((key, k) => {
+      if (!found.has(key)) found.set(key, paths[k]);
+    });
+    return found;
+  };
+  return {
+    paths,
+    async inputAt(path) {
+      if (paths.length === 0) return undefined;
+      resolved ??= byCanonicalPath();
+      const [found, target] = await Promise.all([resolved, canonicalPath(path)]);
+      return found.get(target);
+    },
+  };
+}
+
 /** The input among `inputs` that `path` names (after symlinks), if any. */
-export async function inputAt(path: string, inputs: readonly string[]): Promise<string | undefined> {
-  const target = await canonicalPath(path);
-  for (const input of inputs) if ((await canonicalPath(input)) === target) return input;
-  return undefined;
+export async function inputAt(path: string, inputs: ProtectedInputs): Promise<string | undefined> {
+  return guardInputs(inputs).inputAt(path);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { isSubflowError, SubflowError } from '../errors.js';
+import { guardInputs } from '../outputPath.js';
 import type { UnitTranslator } from '../operators/translateCues.js';
 import {
   translateSubtitleFile,
@@ -82,7 +83,8 @@ export async function runSubtitleJobs(context: SubtitleRunContext): Promise<Subt
   const skipped: SkippedFile[] = [];
   const unusable = context.unusable ?? [];
   const total = files.length + unusable.length;
-  const inputs = files.map((file) => file.path);
+  // Resolved once for the run: every file's outputs are checked against all of them.
+  const inputs = guardInputs(files.map((file) => file.path));
   const claimed = new Map<string, string>();
   let interrupted = false;
 

@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { SubflowError } from '../errors.js';
 import type { SubtitleFormat } from '../subtitles/cue.js';
 import { formatFromFileName } from '../subtitles/formats.js';
-import { checkOutputFolders } from '../outputPath.js';
+import { checkOutputFolders, guardInputs } from '../outputPath.js';
 import { checkSubtitleOutput } from '../subtitles/writeSubtitleFile.js';
 
 /*
@@ -199,7 +199,7 @@ export interface PlannedOutputs extends OutputNaming {
  * @throws SubflowError OUTPUT_IS_INPUT, OUTPUT_NOT_WRITABLE, BAD_ARGUMENT (a file --out for several files)
  */
 export async function checkPlannedOutputs(files: readonly InputFile[], plan: PlannedOutputs): Promise<void> {
-  const inputs = files.map((file) => file.path);
+  const inputs = guardInputs(files.map((file) => file.path));
   for (const file of files) {
     const paths = outputPaths(file, plan);
     const format =

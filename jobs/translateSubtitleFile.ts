@@ -1,5 +1,6 @@
 import { extname, resolve } from 'node:path';
 import { SubflowError } from '../errors.js';
+import { inputAt, type ProtectedInputs } from '../outputPath.js';
 import type { UnitTranslator } from '../operators/translateCues.js';
 import type { SubtitleDocument, SubtitleFormat, SubtitleWarning } from '../subtitles/cue.js';
 import { extractSubtitleStream, muxSubtitleTrack, probeMedia, type MediaProbe } from '../subtitles/media.js';
@@ -80,8 +81,8 @@ export interface SubtitleJobResult {
 export interface SubtitleJobContext {
   translateUnits: UnitTranslator;
   options: SubtitleJobOptions;
-  /** Every input of the run: no output may overwrite one of them. */
-  inputs: readonly string[];
+  /** Every input of the run: no output may overwrite one of them (a guard made once per run, or a list). */
+  inputs: ProtectedInputs;
   signal?: AbortSignal;
   hooks?: SubtitleJobHooks;
 }
@@ -209,7 +210,7 @@ async function muxTranslation(
     );
   }
   // muxSubtitleTrack refuses its own input; the other inputs of the run are protected here.
-  const clash = context.inputs.find((other) => resolve(other) === resolve(output));
+  const clash = await inputAt(output, context.inputs);
   if (clash !== undefined) {
     throw new SubflowError('OUTPUT_IS_INPUT', `the muxed copy ${output} would overwrite the input ${clash}`, {
       file: output,

@@ -114,6 +114,12 @@ export function modelTranslators(backend: string, log: (line: string) => void): 
 const PROGRESS_INTERVAL_MS = 500;
 
 /**
+ * Warnings of one file logged in full; later ones are only counted, as `subflow translate` does. A
+ * long track can warn on most of its cues, and a line each drowned the worker's log.
+ */
+const WARNINGS_PER_JOB = 5;
+
+/**
  * Runs one translate job: skips it when its outputs are complete, else translates the file with
  * the job's model and options, reporting cues done; a failure is rethrown through {@link jobError}.
  */
@@ -130,6 +136,14 @@ export async function runTranslateJob(
       log(`worker: ${input.path}: outputs exist, nothing to do`);
       return { input: input.path, outputs: check.outputs, cues: 0, skipped: true };
     }
+    let warnings = 0;
+    const warn = (warning: SubtitleWarning) => {
+      warnings += 1;
+      const where = warning.line !== undefined ? `line ${warning.line}: ` : '';
+      if (warnings <= WARNINGS_PER_JOB) log(`worker: ${input.path}: warning: ${where}${warning.message}`);
+      else if (warnings === WARNINGS_PER_JOB + 1)
+        log(`worker: ${input.path}: more warnings follow; only their number is reported`);
+    };
     let cues = 0;
     let lastReport = 0;
     const report = (progress: TranslateJobProgress, force = false) => {
@@ -144,7 +158,7 @@ export async function runTranslateJob(
         await translators.get(job.data, {
           onProgress: (done, total) =>
             report({ cues, cuesDone: total === 0 ? cues : Math.round((done / total) * cues) }),
-          onWarning: (warning) => log(`worker: ${input.path}: warning: ${warning.message}`),
+          onWarning: warn,
         })
       )(units, signal);
     const result = await translateSubtitleFile(input, outputPaths(input, naming), {
@@ -156,13 +170,11 @@ export async function runTranslateJob(
           cues = count;
           report({ cues, cuesDone: 0 }, true);
         },
-        onWarning: (warning) =>
-          log(
-            `worker: ${input.path}: warning: ${warning.line !== undefined ? `line ${warning.line}: ` : ''}${warning.message}`,
-          ),
+        onWarning: warn,
       },
     });
     report({ cues, cuesDone: cues }, true);
+    if (warnings > WARNINGS_PER_JOB) log(`worker: ${input.path}: ${warnings} warnings in all`);
     return { input: input.path, outputs: result.outputs, cues: result.cues, skipped: false };
   } catch (error) {
     throw jobError(error);

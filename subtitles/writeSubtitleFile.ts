@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SubflowError } from '../errors.js';
-import { checkOutputLocation, inputAt } from '../outputPath.js';
+import { checkOutputLocation, inputAt, type ProtectedInputs } from '../outputPath.js';
 import type { SubtitleDocument, SubtitleFormat } from './cue.js';
 import { encodeSubtitleText } from './encoding.js';
 import { formatFromFileName, writeSubtitles } from './formats.js';
@@ -13,8 +13,11 @@ export interface WriteSubtitleFileOptions {
   format?: SubtitleFormat;
   /** Start the file with a UTF-8 BOM. Default false. */
   bom?: boolean;
-  /** Paths read to make this document: writing over one of them is refused (`OUTPUT_IS_INPUT`). */
-  inputs?: readonly string[];
+  /**
+   * Paths read to make this document: writing over one of them is refused (`OUTPUT_IS_INPUT`). A run
+   * writing many files passes one `guardInputs(...)` so the inputs are resolved once, not per file.
+   */
+  inputs?: ProtectedInputs;
   /** Stops the write; the temporary file is removed and nothing appears under `path`. */
   signal?: AbortSignal;
 }
@@ -48,7 +51,7 @@ export function subtitleFileBytes(
  * file stands where one of its folders must be). Run before translating, so the mistake shows at once.
  * @throws SubflowError OUTPUT_IS_INPUT, OUTPUT_NOT_WRITABLE
  */
-export async function checkSubtitleOutput(path: string, inputs: readonly string[] = []): Promise<void> {
+export async function checkSubtitleOutput(path: string, inputs: ProtectedInputs = []): Promise<void> {
   const input = await inputAt(path, inputs);
   if (input !== undefined) {
     throw new SubflowError('OUTPUT_IS_INPUT', `refusing to write ${path} over the input ${input}`, {
