@@ -100,7 +100,6 @@ describe('queue: subflow queue add + subflow worker on a real redis-server', fun
     // Byte for byte what `subflow translate` wrote, and nothing else (no temp files).
     expect(filesUnder(library)).to.deep.equal(filesUnder(reference));
 
-    writeFileSync('/tmp/qlogs.txt', first.log() + '\n=====\n' + second.log());
     const status = await queueStatus(redis.url);
     const mine = status.submissions.find((item) => item.id === submission)!;
     expect(mine).to.include({ total: 7, done: 6, failed: 1, active: 0, waiting: 0, skipped: 0 });
