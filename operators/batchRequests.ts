@@ -68,9 +68,9 @@ export interface BatchRequestsOptions<Q> {
    */
   maxBatchTokens?: number;
   /**
-   * Longest a queued sentence is held for others to fill its batch while the decoder is idle. Default 0:
-   * an idle decoder takes what is queued at once, and a busy one takes what queued meanwhile as soon
-   * as it is free.
+   * For this long after a batch comes back, the next batch waits until as many requests are queued as
+   * that batch answered (their clients are likely to send again within a round trip). 0: never wait.
+   * Either way an idle decoder takes a request at once when the last batch answered at most one.
    */
   maxWaitMs?: number;
   /** Tokens of one sentence (the model's source tokens, EOS included). Default: words + 1. */
@@ -96,7 +96,6 @@ interface Pending<Q, T> {
   results: T[];
   /** Sentences whose result has not come back. */
   outstanding: number;
-  arrivedAt: number;
   finished: boolean;
   stopListening: () => void;
 }
@@ -111,10 +110,10 @@ function wordCount(sentence: string): number {
  * Sentences of every request are queued and decoded one batch at a time by `decode` (which returns
  * one result per sentence, in order). Batches form while the decoder is busy: when it is free, the
  * next batch takes what is queued, up to `maxBatchTokens`, after one turn of the scheduler (so that
- * everything that arrived meanwhile is in); an idle decoder takes a new request the same way, without
- * waiting for others unless `maxWaitMs` (counted from the oldest queued sentence) says so. Results are
- * routed back: an outcome is
- * emitted per request once all of its sentences are decoded, in completion order. Batches take one
+ * everything that arrived meanwhile is in); an idle decoder takes a new request the same way. The only
+ * wait: for `maxWaitMs` after a batch, until as many requests are queued as it answered. Results are
+ * routed back: an outcome is emitted per request once all of its sentences are decoded, in completion
+ * order. Batches take one
  * sentence from each waiting request in turn (round robin, continuing where the last batch stopped),
  * so one large request cannot starve small ones. A request whose signal aborts leaves the queue; its
  * sentences already in a batch are decoded but their results dropped. A failing batch fails only the
@@ -144,6 +143,11 @@ export function batchRequests<Q extends BatchableRequest, T>(
       let timer: Subscription | undefined;
       // The turn taken before cutting the next batch; set while it is pending.
       let cutting: Subscription | undefined;
+      // When the last batch came back, and how many requests it answered: clients that send their next
+      // request once answered come back within a round trip, so for maxWaitMs after a batch the next one
+      // waits for as many requests as that batch answered. A lone client, answered alone, never waits.
+      let freedAt = -Infinity;
+      let answered = 0;
       const inFlight = new Set<Pending<Q, T>>();
 
       const queueChanged = (sentences: number, tokens: number) => {
@@ -206,6 +210,8 @@ export function batchRequests<Q extends BatchableRequest, T>(
           settled = true;
           busy = false;
           decoding = undefined;
+          freedAt = scheduler.now();
+          answered = [...requests].filter((pending) => pending.finished).length;
           pump();
         };
         const first = picked[0].pending.request;
@@ -259,9 +265,15 @@ export function batchRequests<Q extends BatchableRequest, T>(
           return;
         }
         const now = scheduler.now();
-        // Sentences of a request already being decoded have waited their turn: they go at once.
-        const due = Math.min(...queue.map((p) => (p.next > 0 ? -Infinity : p.arrivedAt + maxWaitMs)));
-        if (sourceDone || queuedTokens >= Math.max(maxBatchTokens, 1) || now >= due) {
+        const due = freedAt + maxWaitMs;
+        if (
+          sourceDone ||
+          queuedTokens >= Math.max(maxBatchTokens, 1) ||
+          queue.length >= answered ||
+          now >= due ||
+          // Sentences of a request already being decoded have waited their turn: they go at once.
+          queue.some((p) => p.next > 0)
+        ) {
           timer?.unsubscribe();
           timer = undefined;
           let pending = true;
@@ -294,7 +306,6 @@ export function batchRequests<Q extends BatchableRequest, T>(
             next: 0,
             results: new Array<T>(costs.length),
             outstanding: costs.length,
-            arrivedAt: scheduler.now(),
             finished: false,
             stopListening: () => undefined,
           };

@@ -180,23 +180,47 @@ describe('operators/batchRequests', () => {
     });
   });
 
-  it('waits maxWaitMs from the first queued sentence for others to join its batch', () => {
-    const scheduler = testScheduler();
-    let seen: string[] = [];
-    scheduler.run(({ cold, hot, expectObservable, flush }) => {
-      const { batches, decode } = recordingDecoder(cold, 2);
-      seen = batches;
-      const source = hot<Request>('a-b 10ms c', {
-        a: request('a', 1),
-        b: request('b', 1),
-        c: request('c', 1),
+  describe('maxWaitMs: after a batch, waiting for as many requests as it answered', () => {
+    it('holds the next batch until the clients of the last one are back', () => {
+      const scheduler = testScheduler();
+      let seen: string[] = [];
+      scheduler.run(({ cold, hot, expectObservable, flush }) => {
+        const { batches, decode } = recordingDecoder(cold, 2);
+        seen = batches;
+        const source = hot<Request>('(ab)c-d', {
+          a: request('a', 1),
+          b: request('b', 1),
+          c: request('c', 1),
+          d: request('d', 1),
+        });
+        const output = source.pipe(batchVirtual(decode, { maxWaitMs: 5 }), map(show));
+        // a+b come back at 2 (two answered): c (frame 4) is held until d (frame 6) makes two, back at 8.
+        expectObservable(output).toBe('--(ab)--(cd)', { a: 'a:A0', b: 'b:B0', c: 'c:C0', d: 'd:D0' });
+        flush();
       });
-      const output = source.pipe(batchVirtual(decode, { maxWaitMs: 3, maxBatchTokens: 100 }));
-      // a and b go out together at frame 3 and come back at 5; c (frame 13) waits alone until 16.
-      expectObservable(output.pipe(map(show))).toBe('-----(xy) 9ms z', { x: 'a:A0', y: 'b:B0', z: 'c:C0' });
-      flush();
+      expect(seen).to.deep.equal(['a0+b0', 'c0+d0']);
     });
-    expect(seen).to.deep.equal(['a0+b0', 'c0']);
+
+    it('holds at most maxWaitMs after the last batch, and a lone client, answered alone, not at all', () => {
+      const scheduler = testScheduler();
+      let seen: string[] = [];
+      scheduler.run(({ cold, hot, expectObservable, flush }) => {
+        const { batches, decode } = recordingDecoder(cold, 2);
+        seen = batches;
+        const source = hot<Request>('(ab)c 5ms d', {
+          a: request('a', 1),
+          b: request('b', 1),
+          c: request('c', 1),
+          d: request('d', 1),
+        });
+        const output = source.pipe(batchVirtual(decode, { maxWaitMs: 5 }), map(show));
+        // c (frame 4) waits for a second request until 2 + 5 = 7, back at 9; that batch answered one, so
+        // d (frame 10) goes at once.
+        expectObservable(output).toBe('--(ab)---c--d', { a: 'a:A0', b: 'b:B0', c: 'c:C0', d: 'd:D0' });
+        flush();
+      });
+      expect(seen).to.deep.equal(['a0+b0', 'c0', 'd0']);
+    });
   });
 
   it('hands a batch out as soon as the token budget is queued, and holds at most the budget', () => {
@@ -293,8 +317,8 @@ describe('operators/batchRequests', () => {
         b: request('b', 1, { group: 'beam1' }),
         c: request('c', 1, { group: 'beam5' }),
       });
-      const output = source.pipe(batchVirtual(decode, { maxWaitMs: 1 }));
-      expectObservable(output.pipe(map(show))).toBe('-----(ac)b', { a: 'a:A0', b: 'b:B0', c: 'c:C0' });
+      const output = source.pipe(batchVirtual(decode));
+      expectObservable(output.pipe(map(show))).toBe('----(ac)b', { a: 'a:A0', b: 'b:B0', c: 'c:C0' });
       flush();
     });
     expect(seen).to.deep.equal(['a0+c0', 'b0']);
@@ -319,9 +343,10 @@ describe('operators/batchRequests', () => {
   it('decodes what is queued without waiting once the source completes, then completes', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const decode = (sentences: string[]) => cold('-(a|)', { a: sentences });
-      const source = cold<Request>('ab|', { a: request('a', 1), b: request('b', 2) });
+      const source = cold<Request>('(ab)-c|', { a: request('a', 1), b: request('b', 1), c: request('c', 2) });
       const output = source.pipe(batchVirtual(decode, { maxWaitMs: 50 }));
-      expectObservable(output.pipe(map(show))).toBe('---(ab|)', { a: 'a:a0', b: 'b:b0,b1' });
+      // c (frame 5) would wait for a second request; the source completes at 6, so it goes then.
+      expectObservable(output.pipe(map(show))).toBe('-(ab)--(c|)', { a: 'a:a0', b: 'b:b0', c: 'c:c0,c1' });
     });
   });
 
@@ -336,19 +361,21 @@ describe('operators/batchRequests', () => {
     });
   });
 
-  it('stops its timer and the batch in progress when unsubscribed', () => {
-    testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      const work = cold<string[]>('---(a|)', { a: ['A0'] });
-      const source = hot<Request>('a', { a: request('a', 1) });
-      expectObservable(
-        source.pipe(
-          batchVirtual(() => work, { maxWaitMs: 1 }),
-          map(show),
-        ),
-        '^-!',
-      ).toBe('');
-      expectSubscriptions(work.subscriptions).toBe('-^!');
+  it('stops its timer when unsubscribed while holding a batch', () => {
+    let calls = 0;
+    testScheduler().run(({ cold, hot, expectObservable }) => {
+      const decode = (sentences: string[]) => {
+        calls += 1;
+        return cold('-(a|)', { a: sentences });
+      };
+      const source = hot<Request>('(ab)-c', { a: request('a', 1), b: request('b', 1), c: request('c', 1) });
+      // c (frame 5) is held until frame 11; unsubscribed at 7, it is never decoded.
+      expectObservable(source.pipe(batchVirtual(decode, { maxWaitMs: 10 }), map(show)), '^------!').toBe(
+        '-(ab)',
+        { a: 'a:a0', b: 'b:b0' },
+      );
     });
+    expect(calls).to.equal(1);
   });
 
   describe('with the bundled model', function () {
