@@ -81,7 +81,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       flag(
         '--max-wait-ms <ms>',
-        'longest a sentence is held for others while the decoder is idle',
+        'after a batch, longest the next one waits for as many requests as it answered',
         'SUBFLOW_MAX_WAIT_MS',
         integer(0),
         defaults.maxWaitMs,

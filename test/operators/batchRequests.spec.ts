@@ -54,7 +54,7 @@ describe('operators/batchRequests', () => {
     return { batches, decode };
   }
 
-  describe('with the default options (no wait)', () => {
+  describe('with the default options', () => {
     it('hands a lone request to an idle decoder at once, together with those of the same turn', () => {
       const scheduler = testScheduler();
       let seen: string[] = [];
@@ -84,7 +84,7 @@ describe('operators/batchRequests', () => {
       scheduler.run(({ cold, hot, expectObservable, flush }) => {
         const { batches, decode } = recordingDecoder(cold, 4);
         seen = batches;
-        const source = hot<Request>('a-b-c 5ms d', {
+        const source = hot<Request>('a-b-c 10ms d', {
           a: request('a', 1),
           b: request('b', 1),
           c: request('c', 1),
@@ -98,12 +98,12 @@ describe('operators/batchRequests', () => {
           map(show),
         );
         // a decodes over frames 0–4; b and c, queued meanwhile, go together at 4 and are back at 8; d
-        // (frame 10) finds the decoder idle and goes at once.
-        expectObservable(output).toBe('----a---(bc)--d', { a: 'a:A0', b: 'b:B0', c: 'c:C0', d: 'd:D0' });
+        // (frame 15, past the 5 ms wait for two requests after b+c) finds the decoder idle and goes at once.
+        expectObservable(output).toBe('----a---(bc)-------d', { a: 'a:A0', b: 'b:B0', c: 'c:C0', d: 'd:D0' });
         flush();
       });
       expect(seen).to.deep.equal(['a0', 'b0+c0', 'd0']);
-      expect(starts).to.deep.equal([0, 4, 10]);
+      expect(starts).to.deep.equal([0, 4, 15]);
     });
 
     it('keeps to the token budget when the decoder frees up with more than a batch queued', () => {
@@ -317,7 +317,7 @@ describe('operators/batchRequests', () => {
         b: request('b', 1, { group: 'beam1' }),
         c: request('c', 1, { group: 'beam5' }),
       });
-      const output = source.pipe(batchVirtual(decode));
+      const output = source.pipe(batchVirtual(decode, { maxWaitMs: 0 }));
       expectObservable(output.pipe(map(show))).toBe('----(ac)b', { a: 'a:A0', b: 'b:B0', c: 'c:C0' });
       flush();
     });
