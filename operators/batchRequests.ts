@@ -114,9 +114,8 @@ function wordCount(sentence: string): number {
  * everything that arrived meanwhile is in); an idle decoder takes a new request the same way. The only
  * wait: for `maxWaitMs` after a batch, until as many requests are queued as it answered. Results are
  * routed back: an outcome is emitted per request once all of its sentences are decoded, in completion
- * order. Batches take one
- * sentence from each waiting request in turn (round robin, continuing where the last batch stopped),
- * so one large request cannot starve small ones. A request whose signal aborts leaves the queue; its
+ * order. Batches take one sentence from each waiting request in turn (round robin, continuing where
+ * the last batch stopped), so one large request cannot starve small ones. A request whose signal aborts leaves the queue; its
  * sentences already in a batch are decoded but their results dropped. A failing batch fails only the
  * requests in it. Completes when the source has completed and every request is answered.
  *
