@@ -3,7 +3,8 @@
 // until --requests have been answered; the same with batching off (--max-batch-tokens 0), and the
 // offline figure of translateSentences over the same sentences for comparison. One JSON line per
 // point: sentences/s, p50/p99 latency, mean batch size, peak RSS of the server process (the clients run
-// in a child process, bench/_serveClients.ts).
+// in a child process, bench/_serveClients.ts), and the server's CPU milliseconds per sentence: on a
+// shared, loaded machine wall-clock figures follow the load, CPU time per sentence much less so.
 // Flags: --requests N (256 per point), --beam K (1: greedy, as `subflow eval` offline), --clients 1,8,64,
 // --max-wait-ms MS and --max-batch-tokens N (the batching-on settings; defaults: the server's).
 import { spawn } from 'node:child_process';
@@ -74,7 +75,9 @@ async function point(batching: 'on' | 'off', clients: number): Promise<void> {
   const server = await createServer([served], settings);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}/v1/translate`;
+  const cpuBefore = process.cpuUsage();
   const { seconds, latencies } = await runClients(url, clients);
+  const cpu = process.cpuUsage(cpuBefore);
   const batches = (await server.metrics.batchSentences.get()).values;
   const sum = batches.find((v) => v.metricName === 'subflow_batch_sentences_sum')?.value ?? 0;
   const count = batches.find((v) => v.metricName === 'subflow_batch_sentences_count')?.value ?? 1;
@@ -90,6 +93,7 @@ async function point(batching: 'on' | 'off', clients: number): Promise<void> {
     p50_ms: Math.round(percentile(latencies, 0.5)),
     p99_ms: Math.round(percentile(latencies, 0.99)),
     mean_batch_size: Number((sum / count).toFixed(2)),
+    server_cpu_ms_per_sentence: Number(((cpu.user + cpu.system) / 1000 / latencies.length).toFixed(1)),
     max_batch_tokens: settings.maxBatchTokens,
     max_wait_ms: settings.maxWaitMs,
     peak_rss_mb: peakRssMb(),
@@ -100,13 +104,18 @@ async function point(batching: 'on' | 'off', clients: number): Promise<void> {
 // Offline: the same sentences through translateSentences at once (what `subflow eval` does).
 await translateSentences(model, sentences.slice(0, 16), { beam });
 const offlineStart = performance.now();
+const offlineCpu = process.cpuUsage();
 await translateSentences(model, sentences, { beam });
+const offlineCpuUsed = process.cpuUsage(offlineCpu);
 printFigure({
   bench: 'serve',
   offline: true,
   beam,
   sentences: sentences.length,
   sentences_per_second: Number((sentences.length / ((performance.now() - offlineStart) / 1000)).toFixed(1)),
+  cpu_ms_per_sentence: Number(
+    ((offlineCpuUsed.user + offlineCpuUsed.system) / 1000 / sentences.length).toFixed(1),
+  ),
   peak_rss_mb: peakRssMb(),
   backend: model.backend.name,
 });

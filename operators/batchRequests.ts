@@ -2,18 +2,38 @@ import {
   asyncScheduler,
   from,
   Observable,
+  Subscription,
   type ObservableInput,
   type OperatorFunction,
+  type SchedulerAction,
   type SchedulerLike,
-  type Subscription,
 } from 'rxjs';
 
-// maxWaitMs by measurement (`npm run bench -- serve`, 2 cores, greedy, bundled model): at 64 clients 5 ms gave
-// batches of 5.5 sentences and 95 sentences/s, 25 ms batches of 26 and 161 sentences/s (60 ms: 154), and 25 ms
-// also raised 8 clients from 55 to 70 sentences/s with p99 308 ms: decoding blocks the event loop, so a
-// short window closes before the requests that arrived meanwhile have been parsed.
+// maxWaitMs 5 by measurement (`npm run bench -- serve`, docs/serve.md): on a loaded 2-core machine, 64 clients
+// reached 3.5× the unbatched service with it (mean batch 9.9) and 1.5× without (7.5); the fixed 25 ms
+// window of before gave 2.2× and a lone client a p50 of 165 ms instead of 61 (now 85 vs 66).
 /** Defaults of {@link batchRequests}, measured with `npm run bench -- serve` (docs/serve.md). */
-export const BATCH_DEFAULTS = { maxBatchTokens: 2048, maxWaitMs: 25 } as const;
+export const BATCH_DEFAULTS = { maxBatchTokens: 2048, maxWaitMs: 5 } as const;
+
+/**
+ * asyncScheduler, except that work without delay runs in a setImmediate callback: after the event
+ * loop's I/O phase, so requests that reached the socket while a decode blocked the loop are parsed
+ * (and queued) before the next batch is cut. A 0 ms timer would run before them.
+ */
+const afterIoScheduler: SchedulerLike = {
+  now: () => asyncScheduler.now(),
+  schedule<S>(work: (this: SchedulerAction<S>, state?: S) => void, delay = 0, state?: S): Subscription {
+    if (delay > 0) return asyncScheduler.schedule(work, delay, state);
+    const action = Object.assign(new Subscription(), {
+      schedule: (next?: S, nextDelay?: number) => afterIoScheduler.schedule(work, nextDelay, next),
+    });
+    const handle = setImmediate(() => {
+      if (!action.closed) work.call(action, state);
+    });
+    action.add(() => clearImmediate(handle));
+    return action;
+  },
+};
 
 /** What {@link batchRequests} needs of a request: its sentences, its batching group and its cancel signal. */
 export interface BatchableRequest {
@@ -43,11 +63,16 @@ export interface BatchInfo {
 /** Options of {@link batchRequests}. */
 export interface BatchRequestsOptions<Q> {
   /**
-   * A batch is handed to the decoder once this many tokens are queued, and holds at most this many
-   * (at least one sentence). 0 turns batching off: one sentence per batch. Default 2048.
+   * A batch holds at most this many tokens (at least one sentence); once this many are queued it goes
+   * without waiting for maxWaitMs. 0 turns batching off: one sentence per batch. Default 2048.
    */
   maxBatchTokens?: number;
-  /** Longest a queued sentence waits for others to fill its batch while the decoder is idle. Default 5. */
+  /**
+   * For this long after a batch comes back, the next batch waits until as many requests are queued as
+   * that batch answered (their clients are likely to send again within a round trip). 0: never wait.
+   * Either way an idle decoder takes a request at once when the last batch answered at most one.
+   * Default 5.
+   */
   maxWaitMs?: number;
   /** Tokens of one sentence (the model's source tokens, EOS included). Default: words + 1. */
   tokenCount?: (sentence: string, request: Q) => number;
@@ -55,7 +80,10 @@ export interface BatchRequestsOptions<Q> {
   onBatch?: (batch: BatchInfo) => void;
   /** Told of the number of queued (not yet decoded) sentences whenever it changes (metrics). */
   onQueueLength?: (sentences: number) => void;
-  /** Scheduler of the wait timer and clock (a TestScheduler in tests). Default asyncScheduler. */
+  /**
+   * Scheduler of the wait timer, the clock and the turn taken before cutting a batch (a TestScheduler
+   * in tests). Default: asyncScheduler, with that turn taken after pending I/O (setImmediate).
+   */
   scheduler?: SchedulerLike;
 }
 
@@ -69,7 +97,6 @@ interface Pending<Q, T> {
   results: T[];
   /** Sentences whose result has not come back. */
   outstanding: number;
-  arrivedAt: number;
   finished: boolean;
   stopListening: () => void;
 }
@@ -81,17 +108,19 @@ function wordCount(sentence: string): number {
 
 /**
  * Dynamic batching of translation requests: `Observable<Q> → Observable<BatchOutcome<Q, T>>`.
- * Sentences of every request are queued and cut into batches by a token budget (`maxBatchTokens`)
- * or a short wait (`maxWaitMs`, counted from the oldest queued sentence), decoded one batch at a
- * time by `decode` (which returns one result per sentence, in order) and routed back: an outcome is
- * emitted per request once all of its sentences are decoded, in completion order. Batches take one
- * sentence from each waiting request in turn (round robin, continuing where the last batch stopped),
- * so one large request cannot starve small ones. A request whose signal aborts leaves the queue; its
+ * Sentences of every request are queued and decoded one batch at a time by `decode` (which returns
+ * one result per sentence, in order). Batches form while the decoder is busy: when it is free, the
+ * next batch takes what is queued, up to `maxBatchTokens`, after one turn of the scheduler (so that
+ * everything that arrived meanwhile is in); an idle decoder takes a new request the same way. The only
+ * wait: for `maxWaitMs` after a batch, until as many requests are queued as it answered. Results are
+ * routed back: an outcome is emitted per request once all of its sentences are decoded, in completion
+ * order. Batches take one sentence from each waiting request in turn (round robin, continuing where
+ * the last batch stopped), so one large request cannot starve small ones. A request whose signal aborts leaves the queue; its
  * sentences already in a batch are decoded but their results dropped. A failing batch fails only the
  * requests in it. Completes when the source has completed and every request is answered.
  *
  * @example
- * requests$.pipe(batchRequests((sentences) => translateSentences(model, sentences), { maxWaitMs: 5 }))
+ * requests$.pipe(batchRequests((sentences) => translateSentences(model, sentences), { maxBatchTokens: 1024 }))
  *   .subscribe((outcome) => route(outcome));
  */
 export function batchRequests<Q extends BatchableRequest, T>(
@@ -101,7 +130,7 @@ export function batchRequests<Q extends BatchableRequest, T>(
   const maxBatchTokens = options.maxBatchTokens ?? BATCH_DEFAULTS.maxBatchTokens;
   const maxWaitMs = options.maxWaitMs ?? BATCH_DEFAULTS.maxWaitMs;
   const tokenCount = options.tokenCount ?? wordCount;
-  const scheduler = options.scheduler ?? asyncScheduler;
+  const scheduler = options.scheduler ?? afterIoScheduler;
   return (source) =>
     new Observable<BatchOutcome<Q, T>>((subscriber) => {
       // Requests with sentences not yet handed out, in round-robin order.
@@ -112,6 +141,13 @@ export function batchRequests<Q extends BatchableRequest, T>(
       let busy = false;
       let sourceDone = false;
       let timer: Subscription | undefined;
+      // The turn taken before cutting the next batch; set while it is pending.
+      let cutting: Subscription | undefined;
+      // When the last batch came back, and how many requests it answered: clients that send their next
+      // request once answered come back within a round trip, so for maxWaitMs after a batch the next one
+      // waits for as many requests as that batch answered. A lone client, answered alone, never waits.
+      let freedAt = -Infinity;
+      let answered = 0;
       const inFlight = new Set<Pending<Q, T>>();
 
       const queueChanged = (sentences: number, tokens: number) => {
@@ -174,6 +210,8 @@ export function batchRequests<Q extends BatchableRequest, T>(
           settled = true;
           busy = false;
           decoding = undefined;
+          freedAt = scheduler.now();
+          answered = [...requests].filter((pending) => pending.finished).length;
           pump();
         };
         const first = picked[0].pending.request;
@@ -214,19 +252,37 @@ export function batchRequests<Q extends BatchableRequest, T>(
         if (!settled) decoding = subscription;
       };
 
+      const cut = () => {
+        cutting = undefined;
+        if (busy || queue.length === 0) pump();
+        else dispatch();
+      };
+
       const pump = () => {
-        if (subscriber.closed || busy) return;
+        if (subscriber.closed || busy || cutting) return;
         if (queue.length === 0) {
           if (sourceDone && inFlight.size === 0) subscriber.complete();
           return;
         }
         const now = scheduler.now();
-        // Sentences of a request already being decoded have waited their turn: they go at once.
-        const due = Math.min(...queue.map((p) => (p.next > 0 ? -Infinity : p.arrivedAt + maxWaitMs)));
-        if (sourceDone || queuedTokens >= Math.max(maxBatchTokens, 1) || now >= due) {
+        const due = freedAt + maxWaitMs;
+        if (
+          sourceDone ||
+          queuedTokens >= Math.max(maxBatchTokens, 1) ||
+          queue.length >= answered ||
+          now >= due ||
+          // Sentences of a request already being decoded have waited their turn: they go at once.
+          queue.some((p) => p.next > 0)
+        ) {
           timer?.unsubscribe();
           timer = undefined;
-          dispatch();
+          let pending = true;
+          const action = scheduler.schedule(() => {
+            pending = false;
+            cut();
+          });
+          // A scheduler may run the work at once (queueScheduler); then nothing is pending.
+          if (pending) cutting = action;
         } else if (!timer) {
           timer = scheduler.schedule(() => {
             timer = undefined;
@@ -250,7 +306,6 @@ export function batchRequests<Q extends BatchableRequest, T>(
             next: 0,
             results: new Array<T>(costs.length),
             outstanding: costs.length,
-            arrivedAt: scheduler.now(),
             finished: false,
             stopListening: () => undefined,
           };
@@ -279,6 +334,7 @@ export function batchRequests<Q extends BatchableRequest, T>(
       return () => {
         sub.unsubscribe();
         timer?.unsubscribe();
+        cutting?.unsubscribe();
         decoding?.unsubscribe();
         for (const pending of inFlight) pending.stopListening();
         inFlight.clear();

@@ -81,7 +81,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(
       flag(
         '--max-wait-ms <ms>',
-        'longest a sentence waits for its batch to fill',
+        'after a batch, longest the next one waits for as many requests as it answered',
         'SUBFLOW_MAX_WAIT_MS',
         integer(0),
         defaults.maxWaitMs,

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { lastValueFrom, map, Subject, toArray, type Observable } from 'rxjs';
+import { lastValueFrom, map, Subject, toArray, type Observable, type ObservableInput } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   batchRequests,
   type BatchableRequest,
   type BatchInfo,
   type BatchOutcome,
+  type BatchRequestsOptions,
 } from '../../operators/batchRequests.js';
 import { loadModel, type TranslationModel } from '../../model/translationModel.js';
 import { translateSentences } from '../../model/translateSentences.js';
@@ -28,10 +29,17 @@ const show = (outcome: BatchOutcome<Request, string>) =>
     : `${outcome.request.name}!${String(outcome.error)}`;
 
 describe('operators/batchRequests', () => {
+  let virtual: TestScheduler;
   const testScheduler = () =>
-    new TestScheduler((actual, expected) => {
+    (virtual = new TestScheduler((actual, expected) => {
       expect(actual).to.deep.equal(expected);
-    });
+    }));
+  // The operator's default scheduler takes its turn before a batch in real time (setImmediate), so the
+  // marble tests hand it the TestScheduler.
+  const batchVirtual = (
+    decode: (sentences: string[], first: Request) => ObservableInput<string[]>,
+    options: BatchRequestsOptions<Request> = {},
+  ) => batchRequests<Request, string>(decode, { scheduler: virtual, ...options });
 
   /** A decoder taking `frames` frames per batch that records each batch with its start frame. */
   function recordingDecoder(
@@ -46,25 +54,173 @@ describe('operators/batchRequests', () => {
     return { batches, decode };
   }
 
-  it('waits maxWaitMs from the first queued sentence for others to join its batch', () => {
-    const scheduler = testScheduler();
-    let seen: string[] = [];
-    scheduler.run(({ cold, hot, expectObservable, flush }) => {
-      const { batches, decode } = recordingDecoder(cold, 2);
-      seen = batches;
-      const source = hot<Request>('a-b 10ms c', {
-        a: request('a', 1),
-        b: request('b', 1),
-        c: request('c', 1),
+  describe('with the default options', () => {
+    it('hands a lone request to an idle decoder at once, together with those of the same turn', () => {
+      const scheduler = testScheduler();
+      let seen: string[] = [];
+      scheduler.run(({ cold, hot, expectObservable, flush }) => {
+        const { batches, decode } = recordingDecoder(cold, 2);
+        seen = batches;
+        const source = hot<Request>('(ab) 10ms c', {
+          a: request('a', 1),
+          b: request('b', 2),
+          c: request('c', 1),
+        });
+        // a and b arrive in frame 0 and go out together at once; c, alone at frame 11, goes at once too.
+        expectObservable(source.pipe(batchVirtual(decode), map(show))).toBe('--(ab) 10ms c', {
+          a: 'a:A0',
+          b: 'b:B0,B1',
+          c: 'c:C0',
+        });
+        flush();
       });
-      const output = source.pipe(
-        batchRequests<Request, string>(decode, { maxWaitMs: 3, maxBatchTokens: 100 }),
-      );
-      // a and b go out together at frame 3 and come back at 5; c (frame 13) waits alone until 16.
-      expectObservable(output.pipe(map(show))).toBe('-----(xy) 9ms z', { x: 'a:A0', y: 'b:B0', z: 'c:C0' });
-      flush();
+      expect(seen).to.deep.equal(['a0+b0+b1', 'c0']);
     });
-    expect(seen).to.deep.equal(['a0+b0', 'c0']);
+
+    it('sends the requests that arrived during a decode together, as soon as the decoder is free', () => {
+      const scheduler = testScheduler();
+      let seen: string[] = [];
+      const starts: number[] = [];
+      scheduler.run(({ cold, hot, expectObservable, flush }) => {
+        const { batches, decode } = recordingDecoder(cold, 4);
+        seen = batches;
+        const source = hot<Request>('a-b-c 10ms d', {
+          a: request('a', 1),
+          b: request('b', 1),
+          c: request('c', 1),
+          d: request('d', 1),
+        });
+        const output = source.pipe(
+          batchVirtual((sentences) => {
+            starts.push(scheduler.now());
+            return decode(sentences);
+          }),
+          map(show),
+        );
+        // a decodes over frames 0–4; b and c, queued meanwhile, go together at 4 and are back at 8; d
+        // (frame 15, past the 5 ms wait for two requests after b+c) finds the decoder idle and goes at once.
+        expectObservable(output).toBe('----a---(bc)-------d', { a: 'a:A0', b: 'b:B0', c: 'c:C0', d: 'd:D0' });
+        flush();
+      });
+      expect(seen).to.deep.equal(['a0', 'b0+c0', 'd0']);
+      expect(starts).to.deep.equal([0, 4, 15]);
+    });
+
+    it('keeps to the token budget when the decoder frees up with more than a batch queued', () => {
+      const scheduler = testScheduler();
+      const batches: BatchInfo[] = [];
+      scheduler.run(({ cold, hot, expectObservable, flush }) => {
+        const { decode } = recordingDecoder(cold, 2);
+        const source = hot<Request>('a-(bcd)', {
+          a: request('a', 1),
+          b: request('b', 2),
+          c: request('c', 1),
+          d: request('d', 2),
+        });
+        const output = source.pipe(
+          batchVirtual(decode, {
+            maxBatchTokens: 3,
+            tokenCount: () => 1,
+            onBatch: (batch) => void batches.push(batch),
+          }),
+          map(show),
+        );
+        // At frame 2, 5 sentences wait: b0+c0+d0 go at 2 (budget 3), b1+d1 right after, at 4.
+        expectObservable(output).toBe('--a-c-(bd)', { a: 'a:A0', b: 'b:B0,B1', c: 'c:C0', d: 'd:D0,D1' });
+        flush();
+      });
+      expect(batches.map((b) => [b.sentences, b.tokens, b.requests])).to.deep.equal([
+        [1, 1, 1],
+        [3, 3, 3],
+        [2, 2, 2],
+      ]);
+    });
+
+    it('releases everything on unsubscribe: the source, the decode in progress, the queued sentences', () => {
+      let calls = 0;
+      const queued: number[] = [];
+      testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const work = cold<string[]>('---(a|)', { a: ['A0'] });
+        const source = hot<Request>('ab', { a: request('a', 1), b: request('b', 1) });
+        const decode = () => {
+          calls += 1;
+          return work;
+        };
+        const output = source.pipe(
+          batchVirtual(decode, { onQueueLength: (n) => void queued.push(n) }),
+          map(show),
+        );
+        expectObservable(output, '^-!').toBe('');
+        expectSubscriptions(work.subscriptions).toBe('^-!');
+        expectSubscriptions(source.subscriptions).toBe('^-!');
+      });
+      // a went to the decoder at frame 0; b, queued at frame 1, was never handed out.
+      expect(calls).to.equal(1);
+      expect(queued).to.deep.equal([1, 0, 1]);
+    });
+
+    it('answers only the request of a failing batch with its error; those queued meanwhile go next', () => {
+      testScheduler().run(({ cold, hot, expectObservable }) => {
+        const decode = (sentences: string[]) =>
+          sentences.includes('bad0')
+            ? cold<string[]>('--#', undefined, 'boom')
+            : cold('----(a|)', { a: sentences.map((s) => s.toUpperCase()) });
+        const source = hot<Request>('xbc', {
+          x: request('bad', 1),
+          b: request('b', 1),
+          c: request('c', 1),
+        });
+        // bad goes alone at frame 0 and fails at 2; b and c, queued meanwhile, go together at 2.
+        expectObservable(source.pipe(batchVirtual(decode), map(show))).toBe('--x---(bc)', {
+          x: 'bad!boom',
+          b: 'b:B0',
+          c: 'c:C0',
+        });
+      });
+    });
+  });
+
+  describe('maxWaitMs: after a batch, waiting for as many requests as it answered', () => {
+    it('holds the next batch until the clients of the last one are back', () => {
+      const scheduler = testScheduler();
+      let seen: string[] = [];
+      scheduler.run(({ cold, hot, expectObservable, flush }) => {
+        const { batches, decode } = recordingDecoder(cold, 2);
+        seen = batches;
+        const source = hot<Request>('(ab)c-d', {
+          a: request('a', 1),
+          b: request('b', 1),
+          c: request('c', 1),
+          d: request('d', 1),
+        });
+        const output = source.pipe(batchVirtual(decode, { maxWaitMs: 5 }), map(show));
+        // a+b come back at 2 (two answered): c (frame 4) is held until d (frame 6) makes two, back at 8.
+        expectObservable(output).toBe('--(ab)--(cd)', { a: 'a:A0', b: 'b:B0', c: 'c:C0', d: 'd:D0' });
+        flush();
+      });
+      expect(seen).to.deep.equal(['a0+b0', 'c0+d0']);
+    });
+
+    it('holds at most maxWaitMs after the last batch, and a lone client, answered alone, not at all', () => {
+      const scheduler = testScheduler();
+      let seen: string[] = [];
+      scheduler.run(({ cold, hot, expectObservable, flush }) => {
+        const { batches, decode } = recordingDecoder(cold, 2);
+        seen = batches;
+        const source = hot<Request>('(ab)c 5ms d', {
+          a: request('a', 1),
+          b: request('b', 1),
+          c: request('c', 1),
+          d: request('d', 1),
+        });
+        const output = source.pipe(batchVirtual(decode, { maxWaitMs: 5 }), map(show));
+        // c (frame 4) waits for a second request until 2 + 5 = 7, back at 9; that batch answered one, so
+        // d (frame 10) goes at once.
+        expectObservable(output).toBe('--(ab)---c--d', { a: 'a:A0', b: 'b:B0', c: 'c:C0', d: 'd:D0' });
+        flush();
+      });
+      expect(seen).to.deep.equal(['a0+b0', 'c0', 'd0']);
+    });
   });
 
   it('hands a batch out as soon as the token budget is queued, and holds at most the budget', () => {
@@ -74,7 +230,7 @@ describe('operators/batchRequests', () => {
       const { decode } = recordingDecoder(cold, 1);
       const source = hot<Request>('a', { a: request('a', 5) });
       const output = source.pipe(
-        batchRequests<Request, string>(decode, {
+        batchVirtual(decode, {
           maxWaitMs: 100,
           maxBatchTokens: 4,
           tokenCount: () => 2,
@@ -100,7 +256,7 @@ describe('operators/batchRequests', () => {
       seen = batches;
       const source = hot<Request>('a b c', { a: request('a', 8), b: request('b', 1), c: request('c', 2) });
       const output = source.pipe(
-        batchRequests<Request, string>(decode, { maxWaitMs: 0, maxBatchTokens: 2, tokenCount: () => 1 }),
+        batchVirtual(decode, { maxWaitMs: 0, maxBatchTokens: 2, tokenCount: () => 1 }),
       );
       // b and c arrive while a's first batch decodes; they are answered long before a is.
       expectObservable(output.pipe(map(show))).toBe('----b---c---a', {
@@ -120,11 +276,12 @@ describe('operators/batchRequests', () => {
       const { batches, decode } = recordingDecoder(cold, 1);
       seen = batches;
       const source = hot<Request>('(ab)', { a: request('a', 2), b: request('b', 1) });
-      const output = source.pipe(batchRequests<Request, string>(decode, { maxWaitMs: 5, maxBatchTokens: 0 }));
-      expectObservable(output.pipe(map(show))).toBe('--ab', { a: 'a:A0,A1', b: 'b:B0' });
+      const output = source.pipe(batchVirtual(decode, { maxWaitMs: 5, maxBatchTokens: 0 }));
+      // b, queued when a's first sentence goes, takes its turn before a's second (round robin).
+      expectObservable(output.pipe(map(show))).toBe('--ba', { a: 'a:A0,A1', b: 'b:B0' });
       flush();
     });
-    expect(seen).to.deep.equal(['a0', 'a1', 'b0']);
+    expect(seen).to.deep.equal(['a0', 'b0', 'a1']);
   });
 
   it('drops a cancelled request’s queued sentences and emits nothing for it', () => {
@@ -140,7 +297,7 @@ describe('operators/batchRequests', () => {
       });
       cold('--x').subscribe(() => controller.abort());
       const output = source.pipe(
-        batchRequests<Request, string>(decode, { maxWaitMs: 0, maxBatchTokens: 2, tokenCount: () => 1 }),
+        batchVirtual(decode, { maxWaitMs: 0, maxBatchTokens: 2, tokenCount: () => 1 }),
       );
       // a0+a1 is already decoding when a is cancelled at frame 2: its results are dropped.
       expectObservable(output.pipe(map(show))).toBe('------b', { b: 'b:B0,B1' });
@@ -160,8 +317,8 @@ describe('operators/batchRequests', () => {
         b: request('b', 1, { group: 'beam1' }),
         c: request('c', 1, { group: 'beam5' }),
       });
-      const output = source.pipe(batchRequests<Request, string>(decode, { maxWaitMs: 1 }));
-      expectObservable(output.pipe(map(show))).toBe('-----(ac)b', { a: 'a:A0', b: 'b:B0', c: 'c:C0' });
+      const output = source.pipe(batchVirtual(decode, { maxWaitMs: 0 }));
+      expectObservable(output.pipe(map(show))).toBe('----(ac)b', { a: 'a:A0', b: 'b:B0', c: 'c:C0' });
       flush();
     });
     expect(seen).to.deep.equal(['a0+c0', 'b0']);
@@ -178,7 +335,7 @@ describe('operators/batchRequests', () => {
         b: request('b', 1),
         e: request('e', 0),
       });
-      const output = source.pipe(batchRequests<Request, string>(decode, { maxWaitMs: 0 }));
+      const output = source.pipe(batchVirtual(decode, { maxWaitMs: 0 }));
       expectObservable(output.pipe(map(show))).toBe('-x-eb--|', { x: 'bad!boom', e: 'e:', b: 'b:b0' });
     });
   });
@@ -186,9 +343,10 @@ describe('operators/batchRequests', () => {
   it('decodes what is queued without waiting once the source completes, then completes', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const decode = (sentences: string[]) => cold('-(a|)', { a: sentences });
-      const source = cold<Request>('ab|', { a: request('a', 1), b: request('b', 2) });
-      const output = source.pipe(batchRequests<Request, string>(decode, { maxWaitMs: 50 }));
-      expectObservable(output.pipe(map(show))).toBe('---(ab|)', { a: 'a:a0', b: 'b:b0,b1' });
+      const source = cold<Request>('(ab)-c|', { a: request('a', 1), b: request('b', 1), c: request('c', 2) });
+      const output = source.pipe(batchVirtual(decode, { maxWaitMs: 50 }));
+      // c (frame 5) would wait for a second request; the source completes at 6, so it goes then.
+      expectObservable(output.pipe(map(show))).toBe('-(ab)--(c|)', { a: 'a:a0', b: 'b:b0', c: 'c:c0,c1' });
     });
   });
 
@@ -197,25 +355,27 @@ describe('operators/batchRequests', () => {
       const decode = (sentences: string[]) => cold('-(a|)', { a: sentences });
       const source = hot<Request>('a', { a: request('a', 3) });
       const output = source.pipe(
-        batchRequests<Request, string>(decode, { maxWaitMs: 50, maxBatchTokens: 2, tokenCount: () => 1 }),
+        batchVirtual(decode, { maxWaitMs: 50, maxBatchTokens: 2, tokenCount: () => 1 }),
       );
       expectObservable(output.pipe(map(show))).toBe('--a', { a: 'a:a0,a1,a2' });
     });
   });
 
-  it('stops its timer and the batch in progress when unsubscribed', () => {
-    testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      const work = cold<string[]>('---(a|)', { a: ['A0'] });
-      const source = hot<Request>('a', { a: request('a', 1) });
-      expectObservable(
-        source.pipe(
-          batchRequests<Request, string>(() => work, { maxWaitMs: 1 }),
-          map(show),
-        ),
-        '^-!',
-      ).toBe('');
-      expectSubscriptions(work.subscriptions).toBe('-^!');
+  it('stops its timer when unsubscribed while holding a batch', () => {
+    let calls = 0;
+    testScheduler().run(({ cold, hot, expectObservable }) => {
+      const decode = (sentences: string[]) => {
+        calls += 1;
+        return cold('-(a|)', { a: sentences });
+      };
+      const source = hot<Request>('(ab)-c', { a: request('a', 1), b: request('b', 1), c: request('c', 1) });
+      // c (frame 5) is held until frame 11; unsubscribed at 7, it is never decoded.
+      expectObservable(source.pipe(batchVirtual(decode, { maxWaitMs: 10 }), map(show)), '^------!').toBe(
+        '-(ab)',
+        { a: 'a:a0', b: 'b:b0' },
+      );
     });
+    expect(calls).to.equal(1);
   });
 
   describe('with the bundled model', function () {

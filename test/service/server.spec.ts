@@ -265,9 +265,10 @@ describe('service: subflow serve over HTTP', function () {
     });
 
     it('504 when a request is not answered in time, and its sentences leave the queue', async () => {
-      // The 1 ms timeout is set before the 50 ms batching wait starts, so it always fires first.
-      const slow = await listen({ maxWaitMs: 50, limits: { requestTimeoutMs: 1 } });
-      const response = await slow.post('/v1/translate', { texts: [SPANISH[0]] });
+      // One sentence per batch: between the first batch (well over 1 ms of decoding) and the next the
+      // event loop runs timers, so the 1 ms timeout fires before the last text is decoded.
+      const slow = await listen({ maxBatchTokens: 1, limits: { requestTimeoutMs: 1 } });
+      const response = await slow.post('/v1/translate', { texts: SPANISH.slice(0, 3) });
       expect(response.status).to.equal(504);
       expect((await json(response)).error).to.include('1 ms');
       expect(slow.server.service.queuedSentences).to.equal(0);
