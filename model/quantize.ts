@@ -1,7 +1,8 @@
 /**
  * int8 weights with one float scale per output row (`export-model --dtype int8`): a row's scale is
  * max|w| / 127 and its values round(w / scale), so dequantising is off by at most scale / 2 per
- * value. A matrix used as x·W [inputs, outputs] is stored transposed, Wᵀ [outputs, inputs], so each
+ * value; with `--calibration` the integers come from GPTQ instead (quantizeRowsGptq, calibration.ts),
+ * a few steps from w but with less error in x·W. Either way the stored form is the same. A matrix used as x·W [inputs, outputs] is stored transposed, Wᵀ [outputs, inputs], so each
  * output's weights are one contiguous row; an embedding [vocab, dim] is stored as it is (a lookup
  * reads rows).
  */
