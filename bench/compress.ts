@@ -3,7 +3,8 @@
 // float32 compute) and its int8 export (`export-model --dtype int8`) on the Bible test split at
 // beam 5 and greedy, each in its own process (compareModels), then the share of dev sentences both
 // translate identically at beam 5. Prints one JSON line per model and one of ratios.
-// Flags: --limit N (first N sentences of the test and dev splits; default all), --backend NAME.
+// The int8 export is calibrated on the train split (export-model --calibration) unless --plain.
+// Flags: --limit N (first N sentences of the test and dev splits; default all), --backend NAME, --plain.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,11 @@ import { main } from '../pipeline/program.js';
 import { printFigure } from './_common.js';
 
 const { values: flags } = parseArgs({
-  options: { limit: { type: 'string' }, backend: { type: 'string', default: 'auto' } },
+  options: {
+    limit: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+    plain: { type: 'boolean', default: false },
+  },
 });
 const limit = flags.limit === undefined ? undefined : Number(flags.limit);
 const backend = flags.backend as BackendName;
@@ -28,7 +33,8 @@ const work = mkdtempSync(join(tmpdir(), 'subflow-bench-compress-'));
 try {
   const bundled = defaultModelDir();
   const int8 = join(work, 'int8');
-  if ((await main(['export-model', bundled, int8, '--dtype', 'int8'])) !== 0)
+  const calibration = flags.plain ? [] : ['--calibration', join(corpus, 'train.es.gz')];
+  if ((await main(['export-model', bundled, int8, '--dtype', 'int8', ...calibration])) !== 0)
     throw new Error('export-model failed');
   const [float, quantized] = await compareModels(
     [bundled, int8],
@@ -66,6 +72,7 @@ try {
     speedupGreedy: quantized.runs[1].sentencesPerSecond / float.runs[1].sentencesPerSecond,
     devIdenticalBeam5: identical / dev.length,
     devSentences: dev.length,
+    int8Calibrated: !flags.plain,
     int8Backend: quantized.backend,
   });
 } finally {

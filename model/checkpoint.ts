@@ -35,6 +35,8 @@ export interface SaveCheckpointOptions {
   languages?: ModelLanguages;
   /** Storage type of `weights.bin`; float16 halves the size, int8 quarters it (quantize.ts). Default float32. */
   weightsDtype?: WeightsDtype;
+  /** int8 only: matrices already quantised (e.g. calibrated, see calibration.ts), by variable name. */
+  quantized?: ReadonlyMap<string, QuantizedMatrix>;
   /** Informational training metadata for `model.json`. */
   training?: TrainingMetadata;
   /** When given, also writes `trainer.json` and `optimizer.bin` so training can resume. */
@@ -77,7 +79,7 @@ export function saveCheckpoint(
     shape: variable.shape.slice(),
     values: variable.dataSync() as Float32Array,
   }));
-  const weights = packTensors(tensors, options.weightsDtype ?? 'float32');
+  const weights = packTensors(tensors, options.weightsDtype ?? 'float32', options.quantized);
   const sparsity = matrixSparsity(tensors);
   const modelJson: ModelJson = {
     format: CHECKPOINT_FORMAT,

@@ -102,18 +102,22 @@ export interface TrainerJson extends Omit<ResumeState, 'optimizer' | 'pruneMasks
 
 /**
  * Packs named float32 arrays one after another into one little-endian buffer. With int8, every
- * 2-D array is quantised (int8 values, then its float32 scales) and the others stay float32.
+ * 2-D array is quantised (int8 values, then its float32 scales; taken from `quantized` when it has
+ * the name, else rounded per row) and the others stay float32.
  * @returns the bytes and the manifest describing where each array lies
  */
 export function packTensors(
   tensors: { name: string; shape: number[]; values: Float32Array }[],
   dtype: WeightsDtype,
+  quantized?: ReadonlyMap<string, QuantizedMatrix>,
 ): { bytes: Uint8Array; entries: TensorEntry[] } {
   const pieces: { entry: TensorEntry; write: (view: DataView, bytes: Uint8Array) => void }[] = [];
   let offset = 0;
   for (const { name, shape, values } of tensors) {
     if (dtype === 'int8' && shape.length === 2) {
-      const matrix = quantizeVariable(name, shape, values);
+      const matrix = quantized?.get(name) ?? quantizeVariable(name, shape, values);
+      if (matrix.n * matrix.k !== values.length)
+        throw new Error(`packTensors: ${name} is quantised at another shape`);
       const at = offset;
       const scalesOffset = align4(at + matrix.data.length);
       pieces.push({

@@ -1,7 +1,8 @@
 /**
  * int8 weights with one float scale per output row (`export-model --dtype int8`): a row's scale is
  * max|w| / 127 and its values round(w / scale), so dequantising is off by at most scale / 2 per
- * value. A matrix used as x·W [inputs, outputs] is stored transposed, Wᵀ [outputs, inputs], so each
+ * value; with `--calibration` the integers come from GPTQ instead (quantizeRowsGptq, calibration.ts),
+ * a few steps from w but with less error in x·W. Either way the stored form is the same. A matrix used as x·W [inputs, outputs] is stored transposed, Wᵀ [outputs, inputs], so each
  * output's weights are one contiguous row; an embedding [vocab, dim] is stored as it is (a lookup
  * reads rows).
  */
@@ -91,4 +92,93 @@ export function accumulateReference(q: Int8Array, rows: number, matrix: Quantize
       acc[r * n + j] = sum;
     }
   return acc;
+}
+
+/**
+ * GPTQ (Frantar et al. 2022) with one max-abs scale per row: quantises the columns (inputs) of
+ * `values` [rows, cols] in order and pushes each column's rounding error onto the columns not yet
+ * quantised, weighted by the inverse of `hessian` [cols, cols] = Σ xᵀx over calibration inputs x,
+ * so that x·rowᵀ keeps closer to its float value than with plain rounding. Still int8 with one scale
+ * per row: only the choice of integers changes.
+ * @returns data [rows, cols] and scales [rows]
+ */
+export function quantizeRowsGptq(
+  values: Float32Array,
+  rows: number,
+  cols: number,
+  hessian: Float64Array,
+  damping = 0.01,
+): { data: Int8Array; scales: Float32Array } {
+  const { scales } = quantizeRows(values, rows, cols);
+  const h = Float64Array.from(hessian);
+  let meanDiagonal = 0;
+  for (let i = 0; i < cols; i++) meanDiagonal += h[i * cols + i] / cols;
+  const dead = new Uint8Array(cols);
+  for (let i = 0; i < cols; i++) {
+    if (h[i * cols + i] === 0) dead[i] = 1; // an input that never varies: its weights do not matter
+    h[i * cols + i] += damping * meanDiagonal + (dead[i] ? 1 : 0);
+  }
+  const u = upperCholeskyOfInverse(h, cols);
+  const data = new Int8Array(rows * cols);
+  const w = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const scale = scales[r];
+    if (scale === 0) continue;
+    for (let p = 0; p < cols; p++) w[p] = dead[p] ? 0 : values[r * cols + p];
+    for (let i = 0; i < cols; i++) {
+      const q = Math.max(-127, Math.min(127, Math.round(w[i] / scale)));
+      data[r * cols + i] = q;
+      const error = (w[i] - q * scale) / u[i * cols + i];
+      for (let p = i + 1; p < cols; p++) w[p] -= error * u[i * cols + p];
+    }
+  }
+  return { data, scales };
+}
+
+/** U upper-triangular with Uᵀ·U = a⁻¹, for a symmetric positive definite a [n, n]. */
+function upperCholeskyOfInverse(a: Float64Array, n: number): Float64Array {
+  const inverse = inverseSpd(a, n);
+  const lower = cholesky(inverse, n);
+  const upper = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) upper[j * n + i] = lower[i * n + j];
+  return upper;
+}
+
+/** Lower L with L·Lᵀ = a. */
+function cholesky(a: Float64Array, n: number): Float64Array {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let sum = a[i * n + j];
+      for (let p = 0; p < j; p++) sum -= l[i * n + p] * l[j * n + p];
+      if (i === j) {
+        if (!(sum > 0)) throw new Error('quantize: calibration Hessian is not positive definite');
+        l[i * n + i] = Math.sqrt(sum);
+      } else l[i * n + j] = sum / l[j * n + j];
+    }
+  return l;
+}
+
+/** a⁻¹ of a symmetric positive definite a, through its Cholesky factor. */
+function inverseSpd(a: Float64Array, n: number): Float64Array {
+  const l = cholesky(a, n);
+  // L⁻¹ by forward substitution, then a⁻¹ = L⁻ᵀ·L⁻¹.
+  const li = new Float64Array(n * n);
+  for (let c = 0; c < n; c++) {
+    li[c * n + c] = 1 / l[c * n + c];
+    for (let i = c + 1; i < n; i++) {
+      let sum = 0;
+      for (let p = c; p < i; p++) sum -= l[i * n + p] * li[p * n + c];
+      li[i * n + c] = sum / l[i * n + i];
+    }
+  }
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let sum = 0;
+      for (let p = i; p < n; p++) sum += li[p * n + i] * li[p * n + j];
+      out[i * n + j] = sum;
+      out[j * n + i] = sum;
+    }
+  return out;
 }

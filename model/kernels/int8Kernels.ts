@@ -6,7 +6,8 @@ import { nativeKernels } from './nativeAddon.js';
 /**
  * The decoder step of an int8 model (`export-model --dtype int8`) on the native int8 kernels
  * (native/src/int8_kernels.c): the step of decodeKernels.ts's SubflowDecoderStep with every matrix
- * int8 and activations quantised per row on the fly.
+ * int8 and activations quantised per row on the fly (15 bits, as two int8 halves, for all but the
+ * embedding product, whose input rows are int8 already).
  */
 
 /** An int8 matrix as the native kernels take it: with its VNNI packing and row sums. */
@@ -32,6 +33,14 @@ const PATH_CODES: Record<Int8Path, number> = { auto: 0, plain: 1, vector: 2, vnn
 export interface Int8Addon {
   int8Pack(matrix: QuantizedMatrix, packed: Int8Array, sums: Int32Array): void;
   quantizeRows(x: Float32Array, rows: number, k: number, q: Int8Array, scales: Float32Array): void;
+  quantizeRowsWide(
+    x: Float32Array,
+    rows: number,
+    k: number,
+    hi: Int8Array,
+    lo: Int8Array,
+    scales: Float32Array,
+  ): void;
   int8Accumulate(q: Int8Array, rows: number, matrix: QuantizedMatrix, acc: Int32Array, path: number): void;
   int8MatMul(
     x: Float32Array,
@@ -40,6 +49,7 @@ export interface Int8Addon {
     bias: Float32Array | null,
     out: Float32Array,
     path: number,
+    wide: boolean,
   ): void;
   decoderStepInt8(...args: unknown[]): void;
   int8Features(): { vnni: boolean; path: string };

@@ -2,6 +2,12 @@
 // scale per output row, activations are quantised per row on the fly (scale max|x| / 127), products
 // accumulate exactly in int32, and the result is acc · s_x · s_w (+ bias).
 //
+// Wide products quantise the activations to 15 bits instead (scale max|x| / 16383) and split each
+// value v into two int8 halves, v = 256·hi + lo, so that the same int8 products run twice and
+// 256·acc(hi) + acc(lo) is the exact 15-bit × 8-bit product: the decoder step uses them for its
+// hidden-state, attention and output products, where 8-bit activations alone cost more agreement
+// with the float model than the int8 weights do (docs/smaller-models.md).
+//
 // Three paths compute the same integers: AVX-512 VNNI (vpdpbusd on weights packed 16 outputs × 4
 // inputs, activations shifted to unsigned and corrected by 128·Σw), the compiler-vectorised loop
 // (AVX2 / SSE4.1 clones, as subflow_native.c's loops), and the plain C loop the others are tested
@@ -40,8 +46,8 @@ typedef struct {
 // Scratch memory reused across calls (the addon runs on the JS thread only): a fresh malloc of a
 // [rows, vocab] int32 block per product costs page faults every decoding step.
 static void *scratch_block(int slot, size_t bytes) {
-  static void *blocks[4];
-  static size_t sizes[4];
+  static void *blocks[6];
+  static size_t sizes[6];
   if (sizes[slot] < bytes) {
     free(blocks[slot]);
     blocks[slot] = malloc(bytes);
@@ -76,6 +82,29 @@ INT8_CLONES static void quantize_rows(const float *restrict x, long rows, long k
       float v = nearbyintf(xr[p] * inverse);
       v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
       q[r * k + p] = (int8_t)v;
+    }
+  }
+}
+
+enum { WIDE_MAX = 16383 };
+
+// Per row of x [rows, k]: scale = max|x| / 16383 and v = round(x / scale) in [−16383, 16383], split
+// into v = 256·hi + lo with lo in [−128, 127] and hi in [−64, 64]; an all-zero row gets scale 0.
+INT8_CLONES static void quantize_rows_wide(const float *restrict x, long rows, long k, int8_t *restrict hi,
+                                           int8_t *restrict lo, float *restrict scales) {
+  for (long r = 0; r < rows; r++) {
+    const float *restrict xr = x + r * k;
+    float max = 0.0f;
+    for (long p = 0; p < k; p++) max = fmaxf(max, fabsf(xr[p]));
+    const float scale = max / (float)WIDE_MAX;
+    scales[r] = scale;
+    const float inverse = scale > 0.0f ? 1.0f / scale : 0.0f;
+    for (long p = 0; p < k; p++) {
+      float v = nearbyintf(xr[p] * inverse);
+      v = v > (float)WIDE_MAX ? (float)WIDE_MAX : v < -(float)WIDE_MAX ? -(float)WIDE_MAX : v;
+      const int32_t i = (int32_t)v, h = (i + 128) >> 8; // arithmetic shift: floor division
+      hi[r * k + p] = (int8_t)h;
+      lo[r * k + p] = (int8_t)(i - 256 * h);
     }
   }
 }
@@ -193,16 +222,49 @@ INT8_CLONES static void dequantize_into(const int32_t *restrict acc, const float
   }
 }
 
+// out[r, j] = (256·hi[r, j] + lo[r, j]) · s_x[r] · s_w[j] + (bias[j] or 0); the int32 accumulators
+// cannot overflow (|acc| ≤ 128·127·k), and the float sum rounds once like the 8-bit product's.
+INT8_CLONES static void dequantize_wide_into(const int32_t *restrict hi, const int32_t *restrict lo,
+                                             const float *restrict x_scales, const float *restrict w_scales,
+                                             long rows, long n, const float *restrict bias,
+                                             float *restrict out) {
+  for (long r = 0; r < rows; r++) {
+    const float xs = x_scales[r];
+    for (long j = 0; j < n; j++)
+      out[r * n + j] = (256.0f * (float)hi[r * n + j] + (float)lo[r * n + j]) * (xs * w_scales[j]) +
+                       (bias != NULL ? bias[j] : 0.0f);
+  }
+}
+
+// The wide product: out = x·Wᵀ (+ bias) with x quantised per row to 15 bits (see the top).
+static bool int8_product_wide(const float *x, long rows, const Int8Matrix *w, const float *bias, float *out,
+                              int path) {
+  int8_t *hi = scratch_block(0, (size_t)(2 * rows * w->k) + 1), *lo = hi + rows * w->k;
+  float *scales = scratch_block(1, sizeof(float) * (size_t)rows + 1);
+  int32_t *acc_hi = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
+  int32_t *acc_lo = scratch_block(4, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
+  quantize_rows_wide(x, rows, w->k, hi, lo, scales);
+  const bool ran = accumulate(hi, rows, w, acc_hi, path) && accumulate(lo, rows, w, acc_lo, path);
+  if (ran) dequantize_wide_into(acc_hi, acc_lo, scales, w->scales, rows, w->n, bias, out);
+  return ran;
+}
+
+// out = (q·s_x)·Wᵀ (+ bias) for activations already quantised, q [rows, k] with scales s_x [rows].
+static bool int8_product_quantized(const int8_t *q, const float *scales, long rows, const Int8Matrix *w,
+                                   const float *bias, float *out, int path) {
+  int32_t *acc = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
+  const bool ran = accumulate(q, rows, w, acc, path);
+  if (ran) dequantize_into(acc, scales, w->scales, rows, w->n, bias, out);
+  return ran;
+}
+
 // out = x·Wᵀ (+ bias) for x [rows, k] float, quantising x per row; false when `path` cannot run.
 static bool int8_product(const float *x, long rows, const Int8Matrix *w, const float *bias, float *out,
                          int path) {
   int8_t *q = scratch_block(0, (size_t)(rows * w->k) + 1);
   float *scales = scratch_block(1, sizeof(float) * (size_t)rows + 1);
-  int32_t *acc = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
   quantize_rows(x, rows, w->k, q, scales);
-  const bool ran = accumulate(q, rows, w, acc, path);
-  if (ran) dequantize_into(acc, scales, w->scales, rows, w->n, bias, out);
-  return ran;
+  return int8_product_quantized(q, scales, rows, w, bias, out, path);
 }
 
 // ---- N-API glue ----
@@ -318,6 +380,28 @@ static napi_value quantize_rows_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// quantizeRowsWide(x, rows, k, hi, lo, scales): the 15-bit activation quantisation of wide products.
+static napi_value quantize_rows_wide_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value args[6];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc != 6) return fail(env, "quantizeRowsWide: expected 6 arguments");
+  float *x, *scales;
+  int8_t *hi, *lo;
+  size_t x_len, hi_len, lo_len, s_len;
+  if (!typed(env, args[0], napi_float32_array, (void **)&x, &x_len) ||
+      !typed(env, args[3], napi_int8_array, (void **)&hi, &hi_len) ||
+      !typed(env, args[4], napi_int8_array, (void **)&lo, &lo_len) ||
+      !typed(env, args[5], napi_float32_array, (void **)&scales, &s_len))
+    return NULL;
+  const long rows = long_arg(env, args[1]), k = long_arg(env, args[2]);
+  if (rows < 0 || k < 1 || x_len < (size_t)(rows * k) || hi_len < (size_t)(rows * k) ||
+      lo_len < (size_t)(rows * k) || s_len < (size_t)rows)
+    return fail(env, "quantizeRowsWide: shapes do not fit the arrays");
+  quantize_rows_wide(x, rows, k, hi, lo, scales);
+  return NULL;
+}
+
 // int8Accumulate(q, rows, matrix, acc, path): the exact int32 products q [rows, k] · Wᵀ → [rows, n].
 static napi_value int8_accumulate(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -339,12 +423,13 @@ static napi_value int8_accumulate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// int8MatMul(x, rows, matrix, bias|null, out, path): out = quantised(x)·Wᵀ dequantised (+ bias).
+// int8MatMul(x, rows, matrix, bias|null, out, path, wide): out = quantised(x)·Wᵀ dequantised (+ bias),
+// x quantised to 8 bits, or to 15 bits when `wide`.
 static napi_value int8_matmul(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value args[6];
+  size_t argc = 7;
+  napi_value args[7];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 6) return fail(env, "int8MatMul: expected 6 arguments");
+  if (argc != 7) return fail(env, "int8MatMul: expected 7 arguments");
   float *x, *out, *bias = NULL;
   size_t x_len, out_len, bias_len = 0;
   Int8Matrix m;
@@ -356,7 +441,10 @@ static napi_value int8_matmul(napi_env env, napi_callback_info info) {
   if (rows < 0 || x_len < (size_t)(rows * m.k) || out_len < (size_t)(rows * m.n) ||
       (bias != NULL && bias_len < (size_t)m.n))
     return fail(env, "int8MatMul: shapes do not fit the arrays");
-  if (!int8_product(x, rows, &m, bias, out, (int)long_arg(env, args[5])))
+  bool wide = false;
+  napi_get_value_bool(env, args[6], &wide);
+  const int path = (int)long_arg(env, args[5]);
+  if (!(wide ? int8_product_wide(x, rows, &m, bias, out, path) : int8_product(x, rows, &m, bias, out, path)))
     return fail(env, "int8MatMul: that path cannot run on this CPU");
   return NULL;
 }
@@ -364,7 +452,8 @@ static napi_value int8_matmul(napi_env env, napi_callback_info info) {
 // decoderStepInt8(ids, h, c, keys, values, mask, bias, outBias, logits, hOut, cOut, weights,
 //   embedding, kernel, recurrent, combine, out, rows, srcLen, units, valueDim, path): decoderStep of
 // subflow_native.c with every matrix int8 (kernel/recurrent/combine/out as Wᵀ [outputs, inputs],
-// the embedding [vocab, emb] dequantised row by row).
+// the embedding [vocab, emb] dequantised row by row). The embedding product takes the int8 rows as its
+// activations (no requantising); the others are wide.
 static napi_value decoder_step_int8(napi_env env, napi_callback_info info) {
   size_t argc = 22;
   napi_value args[22];
@@ -397,25 +486,27 @@ static napi_value decoder_step_int8(napi_env env, napi_callback_info info) {
     if (ids[r] < 0 || ids[r] >= embedding.n) return fail(env, "decoderStepInt8: token id outside the embedding");
   const float *h = a[0], *c = a[1], *keys = a[2], *values = a[3], *mask = a[4], *bias = a[5], *out_bias = a[6];
   float *logits = a[7], *h_out = a[8], *c_out = a[9], *weights = a[10];
-  float *scratch = malloc(sizeof(float) * (rows * emb + 2 * rows * gates + rows * comb + 2 * rows * att));
+  float *scratch = malloc(sizeof(float) * (2 * rows * gates + rows * comb + 2 * rows * att + rows));
   if (scratch == NULL) return fail(env, "decoderStepInt8: out of memory");
-  float *x = scratch, *xp = x + rows * emb, *hu = xp + rows * gates, *combined = hu + rows * gates,
-        *pre_tanh = combined + rows * comb, *attentional = pre_tanh + rows * att;
+  float *xp = scratch, *hu = xp + rows * gates, *combined = hu + rows * gates,
+        *pre_tanh = combined + rows * comb, *attentional = pre_tanh + rows * att,
+        *x_scales = attentional + rows * att;
+  // The embedding rows are int8 already: they are the product's quantised activations as they are.
+  int8_t *x = scratch_block(5, (size_t)(rows * emb) + 1);
   for (long r = 0; r < rows; r++) {
-    const int8_t *row = embedding.data + (long)ids[r] * emb;
-    const float scale = embedding.scales[ids[r]];
-    for (long p = 0; p < emb; p++) x[r * emb + p] = (float)row[p] * scale;
+    memcpy(x + r * emb, embedding.data + (long)ids[r] * emb, (size_t)emb);
+    x_scales[r] = embedding.scales[ids[r]];
   }
-  bool ran = int8_product(x, rows, &kernel, bias, xp, path) &&
-             int8_product(h, rows, &recurrent, NULL, hu, path);
+  bool ran = int8_product_quantized(x, x_scales, rows, &kernel, bias, xp, path) &&
+             int8_product_wide(h, rows, &recurrent, NULL, hu, path);
   if (ran) {
     subflow_lstm_rows(xp, hu, c, h_out, c_out, rows, units);
     subflow_attention_rows(h_out, keys, values, mask, combined, weights, rows, src_len, units, value_dim);
-    ran = int8_product(combined, rows, &combine, NULL, pre_tanh, path);
+    ran = int8_product_wide(combined, rows, &combine, NULL, pre_tanh, path);
   }
   if (ran) {
     subflow_tanh(pre_tanh, attentional, rows * att);
-    ran = int8_product(attentional, rows, &out, out_bias, logits, path);
+    ran = int8_product_wide(attentional, rows, &out, out_bias, logits, path);
   }
   free(scratch);
   if (!ran) return fail(env, "decoderStepInt8: that path cannot run on this CPU");
@@ -446,6 +537,7 @@ void subflow_register_int8(napi_env env, napi_value exports) {
     const char *name;
     napi_callback fn;
   } FUNCTIONS[] = {{"int8Pack", int8_pack},           {"quantizeRows", quantize_rows_fn},
+                   {"quantizeRowsWide", quantize_rows_wide_fn},
                    {"int8Accumulate", int8_accumulate}, {"int8MatMul", int8_matmul},
                    {"decoderStepInt8", decoder_step_int8}, {"int8Features", int8_features}};
   for (size_t i = 0; i < sizeof FUNCTIONS / sizeof FUNCTIONS[0]; i++) {

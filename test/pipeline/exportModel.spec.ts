@@ -52,6 +52,21 @@ describe('subflow export-model', function () {
     expect(half.stderr).to.match(/--source-lang and --target-lang go together/);
   });
 
+  it('refuses --calibration without --dtype int8, and a calibration file without sentences', async () => {
+    const text = join(dir(), 'calibration.txt');
+    writeFileSync(text, 'Y dijo Dios: Sea la luz.\n');
+    const float16 = await runCli(['export-model', model, join(dir(), 'f16'), '--calibration', text]);
+    expect(float16.code).to.equal(1);
+    expect(float16.stderr).to.match(/--calibration only applies to --dtype int8/);
+    const empty = join(dir(), 'empty.txt');
+    writeFileSync(empty, '\n\n');
+    const args = ['--dtype', 'int8', '--calibration', empty];
+    const none = await runCli(['export-model', bundled, join(dir(), 'none'), ...args]);
+    expect(none.code).to.equal(1);
+    expect(none.stderr).to.match(/empty\.txt has no sentences to calibrate on/);
+    expect(none.stderr).to.not.include('internal error');
+  });
+
   it('says when a file stands where the output folder must be, before reading the checkpoint', async () => {
     const afile = join(dir(), 'afile');
     writeFileSync(afile, 'x');
