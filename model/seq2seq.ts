@@ -23,6 +23,12 @@ import {
 import { fusedKernelsActive, logSoftmaxRows, registerFusedKernels } from './kernels/fusedKernels.js';
 import { nativeKernels } from './kernels/nativeAddon.js';
 import { registerInt8Kernels, type Int8DecoderWeights } from './kernels/int8Kernels.js';
+import {
+  packedProducts,
+  packMatrix,
+  packedPathCode,
+  type PackedDecoderWeights,
+} from './kernels/packedKernels.js';
 import { labelSmoothedCrossEntropy } from './loss.js';
 import { isRecordingGradients, reshape, tidyObject } from './ops.js';
 import { outputLayerLoss } from './outputLoss.js';
@@ -106,6 +112,7 @@ export class Seq2Seq {
 
   /** Frees every variable; the model is unusable afterwards. */
   dispose(): void {
+    this.packed = undefined;
     for (const variable of this.variables.values()) variable.dispose();
     this.variables.clear();
   }
@@ -205,7 +212,7 @@ export class Seq2Seq {
     state: DecoderState,
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     const [layer] = this.weights.decoder;
-    return runDecoderStepKernel('SubflowDecoderStep', encoder, ids, state, {
+    const weights = {
       bias: layer.bias,
       outBias: this.weights.output.bias,
       embedding: this.weights.targetEmbedding,
@@ -213,7 +220,38 @@ export class Seq2Seq {
       recurrent: layer.recurrent,
       combine: this.weights.attention.combineKernel,
       outKernel: this.weights.output.kernel,
-    });
+    };
+    const packed = this.packedDecoderWeights();
+    return runDecoderStepKernel('SubflowDecoderStep', encoder, ids, state, weights, packed ? { packed } : {});
+  }
+
+  private packed?: { sources: tf.DataId[]; weights: PackedDecoderWeights };
+
+  /**
+   * W, U, W_c and W_o packed for the native decoder step's packed products (kernels/packedKernels.ts),
+   * packed on the first step and again whenever one of them has changed (a training step gives a
+   * variable new data); undefined when the packed products cannot run here.
+   */
+  packedDecoderWeights(): PackedDecoderWeights | undefined {
+    const products = packedProducts();
+    if (!products || this.weights.decoder.length !== 1) return undefined;
+    const [layer] = this.weights.decoder;
+    const matrices = [
+      layer.kernel,
+      layer.recurrent,
+      this.weights.attention.combineKernel,
+      this.weights.output.kernel,
+    ];
+    if (this.packed?.sources.every((id, i) => id === matrices[i].dataId)) return this.packed.weights;
+    this.packed = undefined;
+    const [kernel, recurrent, combine, out] = matrices.map((m) =>
+      packMatrix(products.addon, m as tf.Tensor2D),
+    );
+    this.packed = {
+      sources: matrices.map((m) => m.dataId),
+      weights: { kernel, recurrent, combine, out, path: packedPathCode('auto') },
+    };
+    return this.packed.weights;
   }
 
   /** `decodeStepLogits` through the one-call `SubflowDecoderStepInt8` kernel (int8Kernels.ts). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
 import { nativeKernels } from './nativeAddon.js';
+import type { PackedDecoderWeights } from './packedKernels.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -111,11 +112,13 @@ const DECODER_STEP_INPUTS = [
  * the attention step above, h̃ = tanh(W_c [c; h']) and logits = h̃·W_o + b_o — the same products and
  * loops as the op-by-op path, without its ~20 dispatches and allocations a step. Inputs: ids [R]
  * int32, h and c [1, R, D], keys [R, S, D], values [R, S, E], mask [R, S], then the weights.
- * Outputs: logits [R, V], h' and c' [1, R, D], attention [R, S]. Needs the native addon (callers
- * check `nativeKernels()`).
+ * Outputs: logits [R, V], h' and c' [1, R, D], attention [R, S]. attrs.packed (optional): W, U,
+ * W_c and W_o packed for the packed products (packedKernels.ts), used instead of cblas_sgemm. Needs
+ * the native addon (callers check `nativeKernels()`).
  */
 export function decoderStepKernel(backendName: JsKernelBackend) {
-  return ({ inputs, backend }: KernelArgs): tf.TensorInfo[] => {
+  return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
+    const { packed } = attrs as unknown as { packed?: PackedDecoderWeights };
     const all = inputs as Record<string, tf.TensorInfo>;
     const { ids, h, keys, values, embedding, combine, outKernel } = all;
     const rows = ids.shape[0];
@@ -149,6 +152,7 @@ export function decoderStepKernel(backendName: JsKernelBackend) {
       values.shape[2],
       combine.shape[1],
       vocab,
+      ...(packed ? [packed.kernel, packed.recurrent, packed.combine, packed.out, packed.path] : []),
     );
     return io.result(infos);
   };

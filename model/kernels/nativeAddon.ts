@@ -127,11 +127,11 @@ export interface NativeAddon {
     dim: number,
     valueDim: number,
   ): void;
-  /** One decoder step of a one-layer Luong model in one call (decodeKernels.ts's SubflowDecoderStep). */
-  decoderStep(
-    ids: Int32Array,
-    ...arraysThenSizes: [...Float32Array[], number, number, number, number, number, number, number]
-  ): void;
+  /**
+   * One decoder step of a one-layer Luong model in one call (decodeKernels.ts's SubflowDecoderStep):
+   * 16 arrays, 7 sizes, then optionally W, U, W_c, W_o packed (packedKernels.ts) and the path.
+   */
+  decoderStep(ids: Int32Array, ...arraysSizesThenPacked: (Float32Array | number)[]): void;
   /** Element-wise tanh of x into out (out at least as long as x). */
   tanh(x: Float32Array, out: Float32Array): void;
   /** Row-wise log-softmax of x [rows, cols] into out. */

@@ -411,16 +411,18 @@ static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
 }
 
 // decoderStep(ids, h, c, keys, values, mask, embedding, kernel, recurrent, bias, combine, outKernel,
-//   outBias, logits, hOut, cOut, weights, rows, srcLen, emb, units, valueDim, attUnits, vocab):
+//   outBias, logits, hOut, cOut, weights, rows, srcLen, emb, units, valueDim, attUnits, vocab
+//   [, packedKernel, packedRecurrent, packedCombine, packedOut, path]):
 // one incremental step of a one-layer LSTM decoder with Luong general attention for every row, in
 // one call (model/kernels/decodeKernels.ts's SubflowDecoderStep): z = E[id]·W + b + h·U, the LSTM cell, attention
 // over keys/values, h̃ = tanh(W_c [context; h']), logits = h̃·W_o + b_o. The same products and
-// loops as the op-by-op path; what it saves is ~20 tfjs dispatches and allocations a step.
+// loops as the op-by-op path; what it saves is ~20 tfjs dispatches and allocations a step. A matrix
+// given packed (packed_gemm.c, null for none) is multiplied by the packed kernels instead of cblas_sgemm.
 static napi_value decoder_step(napi_env env, napi_callback_info info) {
-  size_t argc = 24;
-  napi_value args[24];
+  size_t argc = 29;
+  napi_value args[29];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 24) return throw_error(env, "decoderStep: expected 24 arguments");
+  if (argc != 24 && argc != 29) return throw_error(env, "decoderStep: expected 24 or 29 arguments");
   if (blas_sgemm == NULL) return throw_error(env, load_error);
   int32_t *ids;
   size_t ids_len;
@@ -445,6 +447,24 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
       len[12] < (size_t)(rows * vocab) || len[13] < (size_t)(rows * units) || len[14] < (size_t)(rows * units) ||
       len[15] < (size_t)(rows * src_len))
     return throw_error(env, "decoderStep: shapes do not fit the arrays");
+  // Optional: W, U, W_c and W_o packed by packPanels, and the packed products' path.
+  const float *packed[4] = {NULL, NULL, NULL, NULL};
+  int path = 0;
+  if (argc == 29) {
+    const long ks[4] = {emb, units, comb, att}, ns[4] = {gates, gates, att, vocab};
+    for (int i = 0; i < 4; i++) {
+      napi_valuetype type;
+      napi_typeof(env, args[24 + i], &type);
+      if (type == napi_null || type == napi_undefined) continue;
+      float *data;
+      size_t length;
+      if (!float_array(env, args[24 + i], &data, &length)) return NULL;
+      if (length < (size_t)subflow_packed_length(ks[i], ns[i]))
+        return throw_error(env, "decoderStep: a packed weight is shorter than its matrix");
+      packed[i] = data;
+    }
+    path = int_arg(env, args[28]);
+  }
   const long vocab_in = (long)(len[5] / (size_t)emb);
   for (long r = 0; r < rows; r++)
     if (ids[r] < 0 || ids[r] >= vocab_in) return throw_error(env, "decoderStep: token id outside the embedding");
@@ -454,20 +474,39 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
   float *x = scratch, *xp = x + rows * emb, *hu = xp + rows * gates, *row_gates = hu + rows * gates,
         *combined = row_gates + gates, *pre_tanh = combined + rows * comb, *attentional = pre_tanh + rows * att;
   for (long r = 0; r < rows; r++) memcpy(x + r * emb, embedding + (long)ids[r] * emb, sizeof(float) * emb);
-  for (long r = 0; r < rows; r++) memcpy(xp + r * gates, bias, sizeof(float) * gates);
-  blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, gates, emb, 1.0f, x, emb, kernel, gates, 1.0f, xp, gates);
-  blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, gates, units, 1.0f, h, units, recurrent, gates, 0.0f, hu, gates);
+  bool ran = true;
+  if (packed[0] != NULL) {
+    ran = ran && subflow_packed_matmul(x, rows, emb, gates, packed[0], bias, xp, path);
+  } else {
+    for (long r = 0; r < rows; r++) memcpy(xp + r * gates, bias, sizeof(float) * gates);
+    blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, gates, emb, 1.0f, x, emb, kernel, gates, 1.0f, xp, gates);
+  }
+  if (packed[1] != NULL)
+    ran = ran && subflow_packed_matmul(h, rows, units, gates, packed[1], NULL, hu, path);
+  else
+    blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, gates, units, 1.0f, h, units, recurrent, gates, 0.0f, hu, gates);
+  if (!ran) {
+    free(scratch);
+    return throw_error(env, "decoderStep: that packed path cannot run on this CPU");
+  }
   for (long r = 0; r < rows; r++) {
     gate_activations(xp + r * gates, hu + r * gates, row_gates, units);
     cell_forward(row_gates, c + r * units, h_out + r * units, c_out + r * units, units);
   }
   attention_step_rows(h_out, keys, values, mask, combined, weights, rows, src_len, units, value_dim);
-  blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, att, comb, 1.0f, combined, comb, combine, att, 0.0f,
-             pre_tanh, att);
+  if (packed[2] != NULL)
+    subflow_packed_matmul(combined, rows, comb, att, packed[2], NULL, pre_tanh, path);
+  else
+    blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, att, comb, 1.0f, combined, comb, combine, att, 0.0f,
+               pre_tanh, att);
   tanh_loop(pre_tanh, attentional, rows * att);
-  for (long r = 0; r < rows; r++) memcpy(logits + r * vocab, out_bias, sizeof(float) * vocab);
-  blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, vocab, att, 1.0f, attentional, att, out_kernel, vocab, 1.0f,
-             logits, vocab);
+  if (packed[3] != NULL) {
+    subflow_packed_matmul(attentional, rows, att, vocab, packed[3], out_bias, logits, path);
+  } else {
+    for (long r = 0; r < rows; r++) memcpy(logits + r * vocab, out_bias, sizeof(float) * vocab);
+    blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, vocab, att, 1.0f, attentional, att, out_kernel, vocab, 1.0f,
+               logits, vocab);
+  }
   free(scratch);
   return NULL;
 }
@@ -510,5 +549,6 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "tanh", tanh_kernel);
   export_function(env, exports, "logSoftmax", log_softmax);
   subflow_register_int8(env, exports);
+  subflow_register_packed(env, exports);
   return exports;
 }
