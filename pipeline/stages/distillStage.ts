@@ -74,6 +74,7 @@ registerStage({
     const started = Date.now();
     const teacher = new LazyTeacher(teacherDir, context);
     const figures = { sentences: 0, translated: 0, reusedChunks: 0, chunks: 0, emptyOutputs: 0 };
+    const progress = new DistillProgress(context);
     const gate = context.trainGate;
     try {
       await lastValueFrom(
@@ -85,16 +86,25 @@ registerStage({
             defer(async () => {
               const file = chunkFile(dir, index);
               const reused = await readChunk(file, chunk);
+              const translating = Date.now();
               const lines = reused ?? (await distillChunk(await teacher.get(), chunk, options, context));
-              if (reused) figures.reusedChunks += 1;
-              else {
-                await writeTextFile(file, lines.map((line) => JSON.stringify(line)).join('\n'));
-                figures.translated += chunk.length;
-              }
+              if (!reused) await writeTextFile(file, lines.map((line) => JSON.stringify(line)).join('\n'));
               figures.chunks += 1;
               figures.sentences += chunk.length;
               figures.emptyOutputs += lines.filter((line) => line.tgt === '').length;
-              logProgress(context, figures, started, reused !== undefined, file);
+              if (reused) {
+                figures.reusedChunks += 1;
+                progress.reused(figures.chunks, chunk.length);
+              } else {
+                figures.translated += chunk.length;
+                progress.translated(
+                  figures.chunks,
+                  figures.sentences,
+                  chunk.length,
+                  Date.now() - translating,
+                  file,
+                );
+              }
               gate?.open();
             }),
           ),
@@ -102,6 +112,7 @@ registerStage({
         { defaultValue: undefined },
       );
     } finally {
+      progress.flush();
       gate?.open();
       teacher.dispose();
     }
@@ -294,18 +305,43 @@ class LazyTeacher {
   }
 }
 
-function logProgress(
-  context: PipelineContext,
-  figures: { sentences: number; translated: number; chunks: number },
-  started: number,
-  reused: boolean,
-  file: string,
-): void {
-  const seconds = (Date.now() - started) / 1000;
-  const speed = figures.translated > 0 ? `, ${(figures.translated / seconds).toFixed(1)} sentences/s` : '';
-  context.log(
-    `distill: chunk ${figures.chunks} ${reused ? 'reused' : 'translated'} (${figures.sentences.toLocaleString('en-US')} sentences so far${speed}) ${file}`,
-  );
+/**
+ * Progress lines: one per translated chunk (sentences so far and the teacher's speed), and one per run
+ * of reused chunks, so a rerun does not print a line for each of hundreds of finished chunks.
+ */
+class DistillProgress {
+  private reusedRun?: { first: number; last: number; sentences: number };
+  private translatedSentences = 0;
+  private translatingMs = 0;
+
+  constructor(private readonly context: PipelineContext) {}
+
+  reused(chunk: number, sentences: number): void {
+    this.reusedRun ??= { first: chunk, last: chunk, sentences: 0 };
+    this.reusedRun.last = chunk;
+    this.reusedRun.sentences += sentences;
+  }
+
+  translated(chunk: number, sentencesSoFar: number, sentences: number, ms: number, file: string): void {
+    this.flush();
+    this.translatedSentences += sentences;
+    this.translatingMs += ms;
+    const speed = this.translatedSentences / Math.max(this.translatingMs / 1000, 1e-3);
+    this.context.log(
+      `distill: chunk ${chunk} translated (${sentencesSoFar.toLocaleString('en-US')} sentences so far, teacher ${speed.toFixed(1)} sentences/s) ${file}`,
+    );
+  }
+
+  /** Reports the reused chunks not reported yet. */
+  flush(): void {
+    const run = this.reusedRun;
+    if (!run) return;
+    this.reusedRun = undefined;
+    const chunks = run.first === run.last ? `chunk ${run.first}` : `chunks ${run.first}–${run.last}`;
+    this.context.log(
+      `distill: ${chunks} reused (${run.sentences.toLocaleString('en-US')} sentences translated before with the same teacher and settings)`,
+    );
+  }
 }
 
 /**

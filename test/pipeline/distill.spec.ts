@@ -125,8 +125,15 @@ ${more}`,
 
     const messages: string[] = [];
     const context = await runStages(file, { log: (message) => messages.push(message) });
-    expect(messages.filter((m) => m.startsWith('distill: chunk 1'))).to.have.length(1);
-    expect(messages.find((m) => m.startsWith('distill: chunk 1'))).to.include('reused');
+    const progress = messages.filter((m) => m.startsWith('distill: chunk'));
+    expect(progress[0]).to.equal(
+      'distill: chunk 1 reused (8 sentences translated before with the same teacher and settings)',
+    );
+    expect(progress.slice(1).map((m) => m.split(' sentences so far')[0])).to.deep.equal([
+      'distill: chunk 2 translated (16',
+      'distill: chunk 3 translated (24',
+      'distill: chunk 4 translated (30',
+    ]);
     expect(statSync(join(workDir, 'distill', 'chunk-000000.jsonl')).mtimeMs).to.equal(first.mtimeMs);
     expect(context.results.distill).to.deep.include({ translated: 22, reusedChunks: 1, chunks: 4 });
     expect(chunks(workDir)).to.deep.equal(chunks(join(temp(), 'whole')));
