@@ -8,17 +8,14 @@ import { isSubflowError, SubflowError } from '../../errors.js';
 import type { FlowGate } from '../../flowGate.js';
 import type { BackendName } from '../../model/backend.js';
 import { resolveModelDir } from '../../model/defaultModel.js';
-import {
-  decodingSettingsOf,
-  TRANSLATE_DEFAULTS,
-  translateSentences,
-} from '../../model/translateSentences.js';
+import { decodingSettingsOf, translateSentences } from '../../model/translateSentences.js';
 import { loadModel, type TranslationModel } from '../../model/translationModel.js';
 import { readLines } from '../../text/lines.js';
 import { writeTextFile } from '../../text/textOutput.js';
 import type { SentencePair } from '../../types.js';
 import type { PipelineContext } from '../context.js';
 import { registerStage } from '../registry.js';
+import { DECODING_STAGE_OPTIONS } from './decodingOptions.js';
 
 /**
  * Defaults of the distill stage besides the decoding settings, which are translateSentences' own
@@ -35,13 +32,7 @@ export const distillStageOptions = z.strictObject({
   teacher: z.string().min(1).optional(),
   keepOriginal: z.boolean().default(DISTILL_DEFAULTS.keepOriginal),
   chunkSize: z.number().int().positive().default(DISTILL_DEFAULTS.chunkSize),
-  beam: z.number().int().min(1).default(TRANSLATE_DEFAULTS.beam),
-  alpha: z.number().nonnegative().default(TRANSLATE_DEFAULTS.alpha),
-  maxLengthRatio: z.number().nonnegative().default(TRANSLATE_DEFAULTS.maxLengthRatio),
-  maxLengthConstant: z.number().nonnegative().default(TRANSLATE_DEFAULTS.maxLengthConstant),
-  batchSize: z.number().int().positive().default(TRANSLATE_DEFAULTS.batchSize),
-  maxTokens: z.number().int().positive().default(TRANSLATE_DEFAULTS.maxTokens),
-  maxSourceLength: z.number().int().positive().default(TRANSLATE_DEFAULTS.maxSourceLength),
+  ...DECODING_STAGE_OPTIONS,
 });
 
 type DistillOptions = z.output<typeof distillStageOptions>;

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { SubflowError } from '../../errors.js';
 import type { BackendName } from '../../model/backend.js';
 import { loadModel } from '../../model/translationModel.js';
-import { TRANSLATE_DEFAULTS } from '../../model/translateSentences.js';
 import { evaluateModel, formatScores } from '../../jobs/evaluateModel.js';
 import { openTextOutput } from '../../text/textOutput.js';
 import { registerStage } from '../registry.js';
+import { DECODING_STAGE_OPTIONS } from './decodingOptions.js';
 
 /** A read stage with each split the evaluate stage can use, for its hint. */
 const READ_WITH_SPLIT = {
@@ -20,13 +20,7 @@ registerStage({
   summary: 'translate the test (or dev) split with the trained model and report BLEU and chrF2',
   options: z.strictObject({
     split: z.enum(['test', 'dev']).default('test'),
-    beam: z.number().int().min(1).default(TRANSLATE_DEFAULTS.beam),
-    alpha: z.number().nonnegative().default(TRANSLATE_DEFAULTS.alpha),
-    maxLengthRatio: z.number().nonnegative().default(TRANSLATE_DEFAULTS.maxLengthRatio),
-    maxLengthConstant: z.number().nonnegative().default(TRANSLATE_DEFAULTS.maxLengthConstant),
-    batchSize: z.number().int().positive().default(TRANSLATE_DEFAULTS.batchSize),
-    maxTokens: z.number().int().positive().default(TRANSLATE_DEFAULTS.maxTokens),
-    maxSourceLength: z.number().int().positive().default(TRANSLATE_DEFAULTS.maxSourceLength),
+    ...DECODING_STAGE_OPTIONS,
     /** Hypotheses file, relative to workDir. Default `<split>.hyp`. */
     output: z.string().min(1).optional(),
   }),
