@@ -12,8 +12,8 @@ import '../pipeline/stages/index.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Stands for a `${…}` substitution of a template literal. */
 const HOLE = '\u0000';
-/** Folders whose files are not the product's source (tests may name files that do not exist). */
-const NOT_SOURCE = new Set(['node_modules', 'dist', 'build', 'test']);
+/** Folders whose files are not the product's source (tests may name files that do not exist; runs/ is what training writes). */
+const NOT_SOURCE = new Set(['node_modules', 'dist', 'build', 'test', 'runs']);
 
 const topFolders = readdirSync(root).filter(
   (name) => !name.startsWith('.') && !NOT_SOURCE.has(name) && statSync(join(root, name)).isDirectory(),

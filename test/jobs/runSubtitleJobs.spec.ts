@@ -7,8 +7,8 @@ import { isSubflowError } from '../../errors.js';
 import type { JobsReporter } from '../../jobs/jobsReporter.js';
 import { planRun, runSubtitleJobs } from '../../jobs/runSubtitleJobs.js';
 import { checkPlannedOutputs } from '../../jobs/subtitleInputs.js';
-import type { SubtitleJobOptions } from '../../jobs/translateSubtitleFile.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { PLAIN_JOB_OPTIONS } from '../helpers/subtitleJobOptions.js';
 
 const silent: JobsReporter = {
   fileStarted() {},
@@ -21,14 +21,7 @@ const silent: JobsReporter = {
   stop() {},
 };
 
-const options: SubtitleJobOptions = {
-  targetLanguage: 'eng',
-  mux: false,
-  strict: false,
-  bom: false,
-  maxLineLength: 42,
-  maxLines: 2,
-};
+const options = PLAIN_JOB_OPTIONS;
 
 const upper = async (units: string[]) => units.map((unit) => unit.toUpperCase());
 

@@ -24,6 +24,7 @@ import { formatSrtTimestamp } from '../../subtitles/timestamp.js';
 import { makeVideoFixtures, SPANISH_ASS, SPANISH_SRT, type VideoFixtures } from '../helpers/makeVideo.js';
 import { useTempDir } from '../helpers/tempDir.js';
 import { tinyCheckpoint } from '../operators/tinyCheckpoint.js';
+import { PLAIN_JOB_OPTIONS } from '../helpers/subtitleJobOptions.js';
 
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -258,14 +259,7 @@ describe('subflow translate', function () {
         kind: 'subtitle' as const,
         root: work,
       })),
-      options: {
-        targetLanguage: 'eng',
-        mux: false,
-        strict: false,
-        bom: false,
-        maxLineLength: 42,
-        maxLines: 2,
-      },
+      options: PLAIN_JOB_OPTIONS,
       reporter: createJobsReporter({ fileCount: 4, interactive: false, log: () => undefined }),
       signal: controller.signal,
       translateUnits: (units) => {
@@ -574,14 +568,7 @@ describe('subflow translate', function () {
         { path: input, kind: 'subtitle' },
         { path: join(work, 'b.srt'), kind: 'subtitle' },
       ],
-      options: {
-        targetLanguage: 'eng',
-        mux: false,
-        strict: false,
-        bom: false,
-        maxLineLength: 42,
-        maxLines: 2,
-      },
+      options: PLAIN_JOB_OPTIONS,
       reporter: createJobsReporter({ fileCount: 2, interactive: false, log: () => undefined }),
       signal: controller.signal,
       translateUnits: (units) => {

@@ -5,6 +5,7 @@ import type { Job } from 'bullmq';
 import type { TranslateJobData, TranslateJobResult } from '../../queue/enqueueTranslations.js';
 import { runTranslateJob, type JobTranslators } from '../../queue/translateJob.js';
 import { useTempDir } from '../helpers/tempDir.js';
+import { PLAIN_JOB_OPTIONS } from '../helpers/subtitleJobOptions.js';
 
 /** An SRT whose every cue is too long for two 42-character lines, so reflow warns once per cue. */
 function longCues(count: number): string {
@@ -26,14 +27,7 @@ describe('queue/translateJob: runTranslateJob', () => {
     const data: TranslateJobData = {
       input: { path: input, kind: 'subtitle' },
       fileCount: 1,
-      options: {
-        targetLanguage: 'eng',
-        mux: false,
-        strict: false,
-        bom: false,
-        maxLineLength: 42,
-        maxLines: 2,
-      },
+      options: PLAIN_JOB_OPTIONS,
       search: {},
       protect: [input],
       submission: 'sub-test',
