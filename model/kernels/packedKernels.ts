@@ -65,14 +65,20 @@ export function setPackedProductsEnabled(on: boolean): void {
  * The addon with its packed products, the path `auto` runs and the paths this CPU can run; undefined
  * when they are off, the addon did not load, or it was built before them.
  */
-export function packedProducts():
-  ({ addon: NativeAddon & PackedAddon } & ReturnType<PackedAddon['packedFeatures']>) | undefined {
+export function packedProducts(): PackedProducts | undefined {
   if (!enabled) return undefined;
   const addon = nativeKernels() as (NativeAddon & Partial<PackedAddon>) | undefined;
   if (addon === undefined || typeof addon.packedFeatures !== 'function') return undefined;
-  const full = addon as NativeAddon & PackedAddon;
-  return { addon: full, ...full.packedFeatures() };
+  // Asked every decoder step: the CPU's features do not change, so they are read from the addon once.
+  if (products?.addon !== addon) {
+    const full = addon as NativeAddon & PackedAddon;
+    products = { addon: full, ...full.packedFeatures() };
+  }
+  return products;
 }
+
+type PackedProducts = { addon: NativeAddon & PackedAddon } & ReturnType<PackedAddon['packedFeatures']>;
+let products: PackedProducts | undefined;
 
 /** A float32 matrix [k, n] in the packed layout (read from tensor memory without a copy where the backend allows). */
 export function packMatrix(addon: PackedAddon, matrix: tf.Tensor2D): Float32Array {
