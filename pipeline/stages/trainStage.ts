@@ -15,6 +15,7 @@ import type { Tokenizer } from '../../text/tokenizer.js';
 import type { PipelineContext } from '../context.js';
 import { createTrainProgress } from '../progress.js';
 import { registerStage } from '../registry.js';
+import { initFromCheckpoint } from './initFromCheckpoint.js';
 import { toIso6391 } from '../../subtitles/mediaLanguages.js';
 import { translateSentences } from '../../model/translateSentences.js';
 import { DEFAULT_LOG_EVERY } from '../../report/metricsLog.js';
@@ -79,6 +80,7 @@ export const trainStageOptions = z.strictObject({
   keepLast: z.number().int().nonnegative().default(TRAINING_DEFAULTS.keepLast),
   weightsDtype: z.enum(['float32', 'float16']).default('float32'),
   resume: z.boolean().default(true),
+  initFrom: z.string().min(1).optional(),
   logEvery: z.number().int().positive().default(DEFAULT_LOG_EVERY),
   reportSentences: z.number().int().nonnegative().default(DEFAULT_REPORT_SENTENCES),
   prune: z
@@ -102,6 +104,8 @@ registerStage({
   options: trainStageOptions,
   needs: ['batches', 'tokenizers'],
   provides: ['modelDir'],
+  inputs: (options) =>
+    options.initFrom === undefined ? [] : [{ key: ['initFrom'], path: options.initFrom, kind: 'folder' }],
   async run(context, options) {
     const { source, target } = context.tokenizers!;
     const config = {
@@ -137,6 +141,16 @@ registerStage({
       ? await lastValueFrom(context.batches!.dev().pipe(toArray()))
       : undefined;
     const model = new Seq2Seq(config, { seed: context.seed });
+    if (options.initFrom !== undefined && !resume) {
+      const from = resolve(context.configDir, options.initFrom);
+      try {
+        initFromCheckpoint(model, from, { source, target });
+      } catch (error) {
+        model.dispose();
+        throw error;
+      }
+      context.log(`train: starting from the weights of ${from}`);
+    }
     const report = new TrainReportWriter(context, options, {
       backend: backend.reason,
       parameters: model.countParameters(),
