@@ -163,8 +163,11 @@ export class TrainerSession<M extends SessionModel> {
         : this.metric === 'loss'
           ? this.bestScore - score
           : score - this.bestScore;
-    // A diverged (NaN) score never counts as an improvement.
-    const improved = Number.isFinite(score) && gain > minDelta;
+    // A diverged (NaN) score never counts as an improvement. While pruning still removes weights, a
+    // validation neither becomes best/ (a denser model would win and be what evaluate and users pick)
+    // nor counts against early stopping's patience (the loss is meant to rise then).
+    const pruning = this.options.prune !== undefined && this.step < this.options.prune.endStep;
+    const improved = !pruning && Number.isFinite(score) && gain > minDelta;
     // All state changes of a validation happen here, after the awaited evaluate, so a Ctrl-C during
     // evaluate saves a state without this validation, and the resumed run redoes it (pendingValidation).
     this.lastValidatedStep = this.step;
@@ -173,7 +176,7 @@ export class TrainerSession<M extends SessionModel> {
       this.bestScore = score;
       this.bestStep = this.step;
       this.badValidations = 0;
-    } else if (!final) {
+    } else if (!final && !pruning) {
       this.badValidations += 1;
     }
     emit({

@@ -38,6 +38,32 @@ describe('train stage: prune', function () {
     expect(exportedJson.sparsity).to.be.closeTo(0.5, 1e-3);
   });
 
+  it('picks best/ only among validations at the full sparsity, where patience also starts counting', async () => {
+    const config = join(dir(), 'best.yaml');
+    // Validations at steps 1–5; pruning ends at step 3. At a learning rate this small only pruning moves
+    // the loss, upwards: the dense model of step 1 would be best, and patience 1 would stop at step 2.
+    writeFileSync(
+      config,
+      toyConfigYaml(
+        `maxSteps: 5
+learningRate: 1e-9
+validateEvery: 1
+checkpointEvery: 1
+earlyStopping: { metric: loss, patience: 1 }
+prune: { target: 0.5, startStep: 0, endStep: 3, every: 1 }`,
+        'best-run',
+      ),
+    );
+    const result = await runCli(['run', '-q', config]);
+    expect(result.code, result.stderr).to.equal(0);
+    const best = JSON.parse(readFileSync(join(dir(), 'best-run/checkpoints/best/model.json'), 'utf8')) as {
+      sparsity?: number;
+      training: { step: number };
+    };
+    expect(best.training.step).to.be.at.least(3);
+    expect(best.sparsity).to.be.closeTo(0.5, 1e-3);
+  });
+
   it('refuses an endStep not after startStep, naming the key', async () => {
     const config = join(dir(), 'bad.yaml');
     writeFileSync(config, configText('{ target: 0.5, startStep: 5, endStep: 5 }'));
