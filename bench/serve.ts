@@ -6,7 +6,8 @@
 // in a child process, bench/_serveClients.ts), and the server's CPU milliseconds per sentence: on a
 // shared, loaded machine wall-clock figures follow the load, CPU time per sentence much less so.
 // Flags: --requests N (256 per point), --beam K (1: greedy, as `subflow eval` offline), --clients 1,8,64,
-// --max-wait-ms MS and --max-batch-tokens N (the batching-on settings; defaults: the server's).
+// --max-wait-ms MS and --max-batch-tokens N (the batching-on settings; defaults: the server's), --rounds N
+// (the whole set N times; a last line gives the medians of the issue's ratios at the most clients).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,7 +23,8 @@ import { peakRssMb, printFigure } from './_common.js';
 
 const { values: flags } = parseArgs({
   options: {
-    requests: { type: 'string', default: '256' },
+    requests: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '1' },
     beam: { type: 'string', default: '1' },
     clients: { type: 'string', default: '1,8,64' },
     'max-wait-ms': { type: 'string', default: String(SERVICE_DEFAULTS.maxWaitMs) },
@@ -43,7 +45,10 @@ const model = await loadModel();
 const served = servedModel('bible-es-en', model);
 
 /** Runs the clients in a child process (bench/_serveClients.ts) while this process serves. */
-function runClients(url: string, clients: number): Promise<{ seconds: number; latencies: number[] }> {
+function runClients(
+  url: string,
+  clients: number,
+): Promise<{ seconds: number; latencies: number[]; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -64,7 +69,8 @@ function runClients(url: string, clients: number): Promise<{ seconds: number; la
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
-async function point(batching: 'on' | 'off', clients: number): Promise<void> {
+/** Measures one load point and prints it; returns its sentences/s. */
+async function point(batching: 'on' | 'off', clients: number): Promise<number> {
   const settings = serviceSettings({
     log: false,
     beam,
@@ -76,50 +82,78 @@ async function point(batching: 'on' | 'off', clients: number): Promise<void> {
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}/v1/translate`;
   const cpuBefore = process.cpuUsage();
-  const { seconds, latencies } = await runClients(url, clients);
+  const { seconds, latencies, cpuMs: clientCpuMs } = await runClients(url, clients);
   const cpu = process.cpuUsage(cpuBefore);
   const batches = (await server.metrics.batchSentences.get()).values;
   const sum = batches.find((v) => v.metricName === 'subflow_batch_sentences_sum')?.value ?? 0;
   const count = batches.find((v) => v.metricName === 'subflow_batch_sentences_count')?.value ?? 1;
   await server.app.close();
   latencies.sort((a, b) => a - b);
+  const sentencesPerSecond = Number((latencies.length / seconds).toFixed(1));
   printFigure({
     bench: 'serve',
     batching,
     clients,
     beam,
     requests: latencies.length,
-    sentences_per_second: Number((latencies.length / seconds).toFixed(1)),
+    sentences_per_second: sentencesPerSecond,
     p50_ms: Math.round(percentile(latencies, 0.5)),
     p99_ms: Math.round(percentile(latencies, 0.99)),
     mean_batch_size: Number((sum / count).toFixed(2)),
     server_cpu_ms_per_sentence: Number(((cpu.user + cpu.system) / 1000 / latencies.length).toFixed(1)),
+    client_cpu_ms_per_sentence: Number((clientCpuMs / latencies.length).toFixed(1)),
     max_batch_tokens: settings.maxBatchTokens,
     max_wait_ms: settings.maxWaitMs,
     peak_rss_mb: peakRssMb(),
     backend: model.backend.name,
   });
+  return sentencesPerSecond;
 }
 
 // Offline: the same sentences through translateSentences at once (what `subflow eval` does).
+async function offline(): Promise<number> {
+  const offlineStart = performance.now();
+  const offlineCpu = process.cpuUsage();
+  await translateSentences(model, sentences, { beam });
+  const offlineCpuUsed = process.cpuUsage(offlineCpu);
+  const sentencesPerSecond = Number(
+    (sentences.length / ((performance.now() - offlineStart) / 1000)).toFixed(1),
+  );
+  printFigure({
+    bench: 'serve',
+    offline: true,
+    beam,
+    sentences: sentences.length,
+    sentences_per_second: sentencesPerSecond,
+    cpu_ms_per_sentence: Number(
+      ((offlineCpuUsed.user + offlineCpuUsed.system) / 1000 / sentences.length).toFixed(1),
+    ),
+    peak_rss_mb: peakRssMb(),
+    backend: model.backend.name,
+  });
+  return sentencesPerSecond;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 await translateSentences(model, sentences.slice(0, 16), { beam });
-const offlineStart = performance.now();
-const offlineCpu = process.cpuUsage();
-await translateSentences(model, sentences, { beam });
-const offlineCpuUsed = process.cpuUsage(offlineCpu);
+const most = Math.max(...clientCounts);
+const ratios: { unbatched: number; offline: number }[] = [];
+for (let round = 0; round < Number(flags.rounds); round++) {
+  const offlineRate = await offline();
+  const rates = new Map<string, number>();
+  for (const batching of ['on', 'off'] as const) {
+    for (const clients of clientCounts) rates.set(`${batching}${clients}`, await point(batching, clients));
+  }
+  const batched = rates.get(`on${most}`)!;
+  ratios.push({ unbatched: batched / rates.get(`off${most}`)!, offline: batched / offlineRate });
+}
 printFigure({
   bench: 'serve',
-  offline: true,
-  beam,
-  sentences: sentences.length,
-  sentences_per_second: Number((sentences.length / ((performance.now() - offlineStart) / 1000)).toFixed(1)),
-  cpu_ms_per_sentence: Number(
-    ((offlineCpuUsed.user + offlineCpuUsed.system) / 1000 / sentences.length).toFixed(1),
-  ),
-  peak_rss_mb: peakRssMb(),
-  backend: model.backend.name,
+  summary: true,
+  rounds: ratios.length,
+  clients: most,
+  median_batched_vs_unbatched: Number(median(ratios.map((r) => r.unbatched)).toFixed(2)),
+  median_batched_vs_offline: Number(median(ratios.map((r) => r.offline)).toFixed(2)),
+  each: ratios.map((r) => [Number(r.unbatched.toFixed(2)), Number(r.offline.toFixed(2))]),
 });
-for (const batching of ['on', 'off'] as const) {
-  for (const clients of clientCounts) await point(batching, clients);
-}
 model.dispose();
