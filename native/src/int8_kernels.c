@@ -46,8 +46,8 @@ typedef struct {
 // Scratch memory reused across calls (the addon runs on the JS thread only): a fresh malloc of a
 // [rows, vocab] int32 block per product costs page faults every decoding step.
 static void *scratch_block(int slot, size_t bytes) {
-  static void *blocks[6];
-  static size_t sizes[6];
+  static void *blocks[7];
+  static size_t sizes[7];
   if (sizes[slot] < bytes) {
     free(blocks[slot]);
     blocks[slot] = malloc(bytes);
@@ -188,6 +188,79 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void accumulate_vn
     }
   }
 }
+
+// Activation rows as vpdpbusd takes them: u = q + 128, each row padded to ⌈k/4⌉·4 with 128 (the
+// padded weights are 0, and the row sums correct for the shift).
+static uint8_t *unsigned_rows(int slot, const int8_t *q, long rows, long k, long stride) {
+  uint8_t *u = scratch_block(slot, (size_t)(rows * stride) + 1);
+  for (long r = 0; r < rows; r++) {
+    uint8_t *ur = u + r * stride;
+    for (long p = 0; p < k; p++) ur[p] = (uint8_t)(q[r * k + p] + 128);
+    for (long p = k; p < stride; p++) ur[p] = 128;
+  }
+  return u;
+}
+
+// The product with dequantisation fused in: out[r, j] = (256·acc_hi + acc_lo)·s_x[r]·s_w[j] + bias[j]
+// (acc_hi alone when `wide` is false), one block of 4 rows × 16 outputs at a time, both halves against
+// one load of the weights, and no int32 [rows, n] arrays: for the output product those were 2 × 5 MB
+// written and read back per step, more than the products' own time.
+__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) static inline void product_vnni_rows(
+    const uint8_t *u_hi, const uint8_t *u_lo, long rows, const Int8Matrix *w, const float *x_scales,
+    const float *bias, float *out, const bool wide) {
+  const long k4 = (w->k + BLOCK_K - 1) / BLOCK_K, n16 = (w->n + BLOCK_N - 1) / BLOCK_N;
+  const long stride = k4 * BLOCK_K;
+  for (long jb = 0; jb < n16; jb++) {
+    const long width = w->n - jb * BLOCK_N < BLOCK_N ? w->n - jb * BLOCK_N : BLOCK_N;
+    const __mmask16 lanes = (__mmask16)((1u << width) - 1u);
+    const __m512i correction = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(lanes, w->sums + jb * BLOCK_N), 7);
+    const __m512 w_scales = _mm512_maskz_loadu_ps(lanes, w->scales + jb * BLOCK_N);
+    const __m512 biases = bias != NULL ? _mm512_maskz_loadu_ps(lanes, bias + jb * BLOCK_N) : _mm512_setzero_ps();
+    const int8_t *block = w->packed + jb * k4 * BLOCK_N * BLOCK_K;
+    for (long r0 = 0; r0 < rows; r0 += 4) {
+      // Rows past the end repeat the last one: computed, never stored, and no branch in the loop.
+      const long last = rows - 1;
+      const long r1 = r0 + 1 <= last ? r0 + 1 : last, r2 = r0 + 2 <= last ? r0 + 2 : last,
+                 r3 = r0 + 3 <= last ? r0 + 3 : last;
+      const uint8_t *h0 = u_hi + r0 * stride, *h1 = u_hi + r1 * stride, *h2 = u_hi + r2 * stride,
+                    *h3 = u_hi + r3 * stride;
+      const uint8_t *l0 = wide ? u_lo + r0 * stride : NULL, *l1 = wide ? u_lo + r1 * stride : NULL,
+                    *l2 = wide ? u_lo + r2 * stride : NULL, *l3 = wide ? u_lo + r3 * stride : NULL;
+      __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      for (long p4 = 0; p4 < k4; p4++) {
+        const __m512i wv = _mm512_loadu_si512(block + p4 * BLOCK_N * BLOCK_K);
+        int32_t word;
+#define DOT(acc, row)                                      \
+  memcpy(&word, (row) + p4 * BLOCK_K, 4);                  \
+  acc = _mm512_dpbusd_epi32(acc, _mm512_set1_epi32(word), wv);
+        DOT(a0, h0) DOT(a1, h1) DOT(a2, h2) DOT(a3, h3)
+        if (wide) { DOT(b0, l0) DOT(b1, l1) DOT(b2, l2) DOT(b3, l3) }
+#undef DOT
+      }
+      const __m512i his[4] = {a0, a1, a2, a3}, los[4] = {b0, b1, b2, b3};
+      for (long i = 0; i < 4 && r0 + i < rows; i++) {
+        __m512 value = _mm512_cvtepi32_ps(_mm512_sub_epi32(his[i], correction));
+        if (wide)
+          value = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(256.0f), value),
+                                _mm512_cvtepi32_ps(_mm512_sub_epi32(los[i], correction)));
+        const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(x_scales[r0 + i]), w_scales);
+        _mm512_mask_storeu_ps(out + (r0 + i) * w->n + jb * BLOCK_N, lanes,
+                              _mm512_add_ps(_mm512_mul_ps(value, scale), biases));
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void product_vnni_wide(
+    const uint8_t *u_hi, const uint8_t *u_lo, long rows, const Int8Matrix *w, const float *x_scales,
+    const float *bias, float *out) {
+  product_vnni_rows(u_hi, u_lo, rows, w, x_scales, bias, out, true);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void product_vnni_narrow(
+    const uint8_t *u, long rows, const Int8Matrix *w, const float *x_scales, const float *bias, float *out) {
+  product_vnni_rows(u, NULL, rows, w, x_scales, bias, out, false);
+}
 #endif
 
 // Runs `path` (PATH_AUTO: the fastest this CPU has); false when that path cannot run here.
@@ -236,6 +309,13 @@ INT8_CLONES static void dequantize_wide_into(const int32_t *restrict hi, const i
   }
 }
 
+#if HAVE_VNNI_PATH
+// Whether a product runs on the fused VNNI kernel: the VNNI path, asked for or chosen by PATH_AUTO.
+static bool fused_vnni(const Int8Matrix *w, int path) {
+  return (path == PATH_AUTO || path == PATH_VNNI) && w->packed != NULL && vnni_supported();
+}
+#endif
+
 // The wide product: out = x·Wᵀ (+ bias) with x quantised per row to 15 bits (see the top).
 static bool int8_product_wide(const float *x, long rows, const Int8Matrix *w, const float *bias, float *out,
                               int path) {
@@ -244,6 +324,14 @@ static bool int8_product_wide(const float *x, long rows, const Int8Matrix *w, co
   int32_t *acc_hi = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
   int32_t *acc_lo = scratch_block(4, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
   quantize_rows_wide(x, rows, w->k, hi, lo, scales);
+#if HAVE_VNNI_PATH
+  if (fused_vnni(w, path)) {
+    const long stride = (w->k + BLOCK_K - 1) / BLOCK_K * BLOCK_K;
+    product_vnni_wide(unsigned_rows(3, hi, rows, w->k, stride), unsigned_rows(6, lo, rows, w->k, stride), rows,
+                      w, scales, bias, out);
+    return true;
+  }
+#endif
   const bool ran = accumulate(hi, rows, w, acc_hi, path) && accumulate(lo, rows, w, acc_lo, path);
   if (ran) dequantize_wide_into(acc_hi, acc_lo, scales, w->scales, rows, w->n, bias, out);
   return ran;
@@ -252,6 +340,13 @@ static bool int8_product_wide(const float *x, long rows, const Int8Matrix *w, co
 // out = (q·s_x)·Wᵀ (+ bias) for activations already quantised, q [rows, k] with scales s_x [rows].
 static bool int8_product_quantized(const int8_t *q, const float *scales, long rows, const Int8Matrix *w,
                                    const float *bias, float *out, int path) {
+#if HAVE_VNNI_PATH
+  if (fused_vnni(w, path)) {
+    const long stride = (w->k + BLOCK_K - 1) / BLOCK_K * BLOCK_K;
+    product_vnni_narrow(unsigned_rows(3, q, rows, w->k, stride), rows, w, scales, bias, out);
+    return true;
+  }
+#endif
   int32_t *acc = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
   const bool ran = accumulate(q, rows, w, acc, path);
   if (ran) dequantize_into(acc, scales, w->scales, rows, w->n, bias, out);

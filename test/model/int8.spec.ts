@@ -189,38 +189,57 @@ describe('int8 quantisation', function () {
     expect(scales[1]).to.equal(0);
   });
 
-  it('computes wide products from the exact integer products, far closer to the float product than 8-bit ones', () => {
+  it('computes wide and 8-bit products from the exact integer products on every path, the wide far closer to the float product', () => {
     const addon = nativeInt8();
     const combine = loadCheckpoint(bundled).weights.get('attention/combine')!;
-    const matrix = packInt8(addon, quantizeVariable('attention/combine', combine.shape, combine.values));
     const rng = new SeededRandom(6);
-    const rows = 5;
-    const { n, k } = matrix;
-    const x = randomFloats(rng, rows * k, 1);
-    const hi = new Int8Array(rows * k);
-    const lo = new Int8Array(rows * k);
-    const xScales = new Float32Array(rows);
-    addon.quantizeRowsWide(x, rows, k, hi, lo, xScales);
-    const [accHi, accLo] = [accumulateReference(hi, rows, matrix), accumulateReference(lo, rows, matrix)];
-    const weights = dequantize({ ...matrix, transposed: false }); // [n, k]
     const error = { wide: 0, narrow: 0 };
-    for (const path of ['plain', 'auto'] as const) {
-      const wide = new Float32Array(rows * n);
-      const narrow = new Float32Array(rows * n);
-      addon.int8MatMul(x, rows, matrix, null, wide, int8PathCode(path), true);
-      addon.int8MatMul(x, rows, matrix, null, narrow, int8PathCode(path), false);
-      for (let r = 0; r < rows; r++)
-        for (let j = 0; j < n; j++) {
-          const integer = (256 * accHi[r * n + j] + accLo[r * n + j]) * xScales[r] * matrix.scales[j];
-          expect(wide[r * n + j], `${path} [${r}, ${j}]`).to.be.closeTo(
-            integer,
-            1e-5 * Math.abs(integer) + 1e-9,
-          );
-          let exact = 0;
-          for (let p = 0; p < k; p++) exact += x[r * k + p] * weights[j * k + p];
-          error.wide = Math.max(error.wide, Math.abs(wide[r * n + j] - exact));
-          error.narrow = Math.max(error.narrow, Math.abs(narrow[r * n + j] - exact));
-        }
+    const paths: Int8Path[] = [
+      'plain',
+      'vector',
+      ...(addon.int8Features().vnni ? (['vnni'] as const) : []),
+      'auto',
+    ];
+    // The bundled combine matrix, and odd sizes: outputs not a multiple of 16, inputs not of 4.
+    const cases = [
+      { matrix: quantizeVariable('attention/combine', combine.shape, combine.values), rows: 5, real: true },
+      { matrix: quantizeVariable('odd', [37, 21], randomFloats(rng, 37 * 21, 1)), rows: 7, real: false },
+      { matrix: quantizeVariable('odd', [37, 21], randomFloats(rng, 37 * 21, 1)), rows: 1, real: false },
+    ];
+    for (const { matrix: quantized, rows, real } of cases) {
+      const matrix = packInt8(addon, quantized);
+      const { n, k } = matrix;
+      const x = randomFloats(rng, rows * k, 1);
+      const bias = randomFloats(rng, n, 1);
+      const hi = new Int8Array(rows * k);
+      const lo = new Int8Array(rows * k);
+      const wideScales = new Float32Array(rows);
+      addon.quantizeRowsWide(x, rows, k, hi, lo, wideScales);
+      const q = new Int8Array(rows * k);
+      const qScales = new Float32Array(rows);
+      addon.quantizeRows(x, rows, k, q, qScales);
+      const [accHi, accLo, accQ] = [hi, lo, q].map((a) => accumulateReference(a, rows, matrix));
+      const weights = dequantize({ ...matrix, transposed: false }); // [n, k]
+      for (const path of paths) {
+        const wide = new Float32Array(rows * n);
+        const narrow = new Float32Array(rows * n);
+        addon.int8MatMul(x, rows, matrix, bias, wide, int8PathCode(path), true);
+        addon.int8MatMul(x, rows, matrix, bias, narrow, int8PathCode(path), false);
+        for (let r = 0; r < rows; r++)
+          for (let j = 0; j < n; j++) {
+            const at = `${path}, ${rows}×${k}·${k}×${n} [${r}, ${j}]`;
+            const integerWide =
+              (256 * accHi[r * n + j] + accLo[r * n + j]) * wideScales[r] * matrix.scales[j] + bias[j];
+            expect(wide[r * n + j], at).to.be.closeTo(integerWide, 1e-5 * Math.abs(integerWide) + 1e-6);
+            const integerNarrow = accQ[r * n + j] * qScales[r] * matrix.scales[j] + bias[j];
+            expect(narrow[r * n + j], at).to.be.closeTo(integerNarrow, 1e-5 * Math.abs(integerNarrow) + 1e-6);
+            if (!real) continue;
+            let exact = bias[j];
+            for (let p = 0; p < k; p++) exact += x[r * k + p] * weights[j * k + p];
+            error.wide = Math.max(error.wide, Math.abs(wide[r * n + j] - exact));
+            error.narrow = Math.max(error.narrow, Math.abs(narrow[r * n + j] - exact));
+          }
+      }
     }
     expect(error.wide).to.be.below(error.narrow / 50);
   });
