@@ -201,6 +201,39 @@ static uint8_t *unsigned_rows(int slot, const int8_t *q, long rows, long k, long
   return u;
 }
 
+// quantize_rows_wide and unsigned_rows in one pass, for the VNNI path: the same integers (the same
+// float operations, rounded to nearest like nearbyintf), stored as u = half + 128 in rows padded to
+// `stride` with 128. For the smaller products of a step these passes cost more than the products did.
+__attribute__((target("avx512f,avx512bw"))) static void quantize_rows_wide_unsigned(
+    const float *x, long rows, long k, long stride, uint8_t *u_hi, uint8_t *u_lo, float *scales) {
+  const __m512i offset = _mm512_set1_epi32(128);
+  for (long r = 0; r < rows; r++) {
+    const float *xr = x + r * k;
+    __m512 vmax = _mm512_setzero_ps();
+    long p = 0;
+    for (; p + 16 <= k; p += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(xr + p)));
+    float max = _mm512_reduce_max_ps(vmax);
+    for (; p < k; p++) max = fmaxf(max, fabsf(xr[p]));
+    const float scale = max / (float)WIDE_MAX;
+    scales[r] = scale;
+    const __m512 inverse = _mm512_set1_ps(scale > 0.0f ? 1.0f / scale : 0.0f);
+    const __m512 limit = _mm512_set1_ps((float)WIDE_MAX), floor_limit = _mm512_set1_ps(-(float)WIDE_MAX);
+    uint8_t *hr = u_hi + r * stride, *lr = u_lo + r * stride;
+    for (p = 0; p < k; p += 16) {
+      const __mmask16 lanes = k - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k - p)) - 1u);
+      __m512 v = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, xr + p), inverse),
+                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      v = _mm512_max_ps(_mm512_min_ps(v, limit), floor_limit);
+      const __m512i i = _mm512_cvtps_epi32(v);
+      const __m512i h = _mm512_srai_epi32(_mm512_add_epi32(i, offset), 8);
+      const __m512i l = _mm512_sub_epi32(i, _mm512_slli_epi32(h, 8));
+      _mm512_mask_cvtepi32_storeu_epi8(hr + p, lanes, _mm512_add_epi32(h, offset));
+      _mm512_mask_cvtepi32_storeu_epi8(lr + p, lanes, _mm512_add_epi32(l, offset));
+    }
+    for (p = k; p < stride; p++) hr[p] = lr[p] = 128;
+  }
+}
+
 // The product with dequantisation fused in: out[r, j] = (256·acc_hi + acc_lo)·s_x[r]·s_w[j] + bias[j]
 // (acc_hi alone when `wide` is false), one block of 4 rows × 16 outputs at a time, both halves against
 // one load of the weights, and no int32 [rows, n] arrays: for the output product those were 2 × 5 MB
@@ -319,19 +352,21 @@ static bool fused_vnni(const Int8Matrix *w, int path) {
 // The wide product: out = x·Wᵀ (+ bias) with x quantised per row to 15 bits (see the top).
 static bool int8_product_wide(const float *x, long rows, const Int8Matrix *w, const float *bias, float *out,
                               int path) {
-  int8_t *hi = scratch_block(0, (size_t)(2 * rows * w->k) + 1), *lo = hi + rows * w->k;
   float *scales = scratch_block(1, sizeof(float) * (size_t)rows + 1);
-  int32_t *acc_hi = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
-  int32_t *acc_lo = scratch_block(4, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
-  quantize_rows_wide(x, rows, w->k, hi, lo, scales);
 #if HAVE_VNNI_PATH
   if (fused_vnni(w, path)) {
     const long stride = (w->k + BLOCK_K - 1) / BLOCK_K * BLOCK_K;
-    product_vnni_wide(unsigned_rows(3, hi, rows, w->k, stride), unsigned_rows(6, lo, rows, w->k, stride), rows,
-                      w, scales, bias, out);
+    uint8_t *u_hi = scratch_block(3, (size_t)(rows * stride) + 1);
+    uint8_t *u_lo = scratch_block(6, (size_t)(rows * stride) + 1);
+    quantize_rows_wide_unsigned(x, rows, w->k, stride, u_hi, u_lo, scales);
+    product_vnni_wide(u_hi, u_lo, rows, w, scales, bias, out);
     return true;
   }
 #endif
+  int8_t *hi = scratch_block(0, (size_t)(2 * rows * w->k) + 1), *lo = hi + rows * w->k;
+  int32_t *acc_hi = scratch_block(2, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
+  int32_t *acc_lo = scratch_block(4, sizeof(int32_t) * (size_t)(rows * w->n) + 1);
+  quantize_rows_wide(x, rows, w->k, hi, lo, scales);
   const bool ran = accumulate(hi, rows, w, acc_hi, path) && accumulate(lo, rows, w, acc_lo, path);
   if (ran) dequantize_wide_into(acc_hi, acc_lo, scales, w->scales, rows, w->n, bias, out);
   return ran;
