@@ -4,7 +4,9 @@
 // beam 5 and greedy, each in its own process (compareModels), then the share of dev sentences both
 // translate identically at beam 5. Prints one JSON line per model and one of ratios.
 // The int8 export is calibrated on the train split (export-model --calibration) unless --plain.
-// Flags: --limit N (first N sentences of the test and dev splits; default all), --backend NAME, --plain.
+// Flags: --limit N (first N sentences of the test and dev splits; default all), --backend NAME, --plain,
+// --also DIR (repeatable: more model folders measured in the same run, e.g. a pruned model or a distilled
+// student, each printed as its own line; the ratios stay the int8 export's).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ const { values: flags } = parseArgs({
     limit: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
     plain: { type: 'boolean', default: false },
+    also: { type: 'string', multiple: true, default: [] },
   },
 });
 const limit = flags.limit === undefined ? undefined : Number(flags.limit);
@@ -36,8 +39,8 @@ try {
   const calibration = flags.plain ? [] : ['--calibration', join(corpus, 'train.es.gz')];
   if ((await main(['export-model', bundled, int8, '--dtype', 'int8', ...calibration])) !== 0)
     throw new Error('export-model failed');
-  const [float, quantized] = await compareModels(
-    [bundled, int8],
+  const [float, quantized, ...others] = await compareModels(
+    [bundled, int8, ...flags.also],
     {
       src: join(corpus, 'test.es.gz'),
       ref: join(corpus, 'test.en.gz'),
@@ -47,7 +50,7 @@ try {
     },
     (line) => process.stderr.write(`compress: ${line}\n`),
   );
-  for (const result of [float, quantized]) printFigure({ bench: 'compress', ...result });
+  for (const result of [float, quantized, ...others]) printFigure({ bench: 'compress', ...result });
 
   await resolveBackend(backend);
   const dev = gunzipSync(readFileSync(join(corpus, 'dev.es.gz')))

@@ -63,6 +63,9 @@ const INTEGER_KEYS = [
 
 const RATE_KEYS = ['dropout', 'labelSmoothing'] as const;
 
+/** The keys that decide what a model's weights mean: all but the training-only rates (RATE_KEYS). */
+export const ARCHITECTURE_KEYS = [...INTEGER_KEYS, 'attention', 'inputFeeding'] as const;
+
 /** Smallest vocabulary: the 4 specials plus one real token. */
 const MIN_VOCAB = 5;
 

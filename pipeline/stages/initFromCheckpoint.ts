@@ -1,31 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { assignWeights, loadCheckpoint } from '../../model/checkpoint.js';
-import type { ModelConfig } from '../../model/config.js';
+import { ARCHITECTURE_KEYS, type ModelConfig } from '../../model/config.js';
 import type { Seq2Seq } from '../../model/seq2seq.js';
 import { SubflowError, isSubflowError } from '../../errors.js';
 import type { Tokenizer } from '../../text/tokenizer.js';
 
 const KEY = 'train.initFrom';
 
-// Dropout and label smoothing only shape training, so a fine-tune may change them; everything else
-// decides what the weights mean.
-const ARCHITECTURE_KEYS = [
-  'srcVocab',
-  'tgtVocab',
-  'embedding',
-  'encoderUnits',
-  'decoderUnits',
-  'attentionalUnits',
-  'attention',
-  'encoderLayers',
-  'decoderLayers',
-  'inputFeeding',
-] as const satisfies readonly (keyof ModelConfig)[];
-
 /**
  * Starts a new training run from the weights of the checkpoint folder `dir` (`train.initFrom`:
  * fine-tuning, or pruning a trained model), after checking that it was trained with the same
- * tokenizers and the same architecture as `model`. The optimizer and the step count start afresh.
+ * tokenizers and the same architecture as `model` (dropout and label smoothing may differ). The optimizer and the step count start afresh.
  * @throws SubflowError CONFIG_INVALID naming train.initFrom and what differs; MODEL_INVALID for a
  *   folder that is not a sound checkpoint
  */
