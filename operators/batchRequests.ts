@@ -13,7 +13,7 @@ import {
 // reached 3.5× the unbatched service with it (mean batch 9.9) and 1.5× without (7.5); the fixed 25 ms
 // window of before gave 2.2× and a lone client a p50 of 165 ms instead of 61 (now 85 vs 66).
 /** Defaults of {@link batchRequests}, measured with `npm run bench -- serve` (docs/serve.md). */
-export const BATCH_DEFAULTS = { maxBatchTokens: 2048, maxWaitMs: 5 } as const;
+export const BATCH_DEFAULTS = { maxBatchTokens: 4096, maxWaitMs: 5 } as const;
 
 /**
  * asyncScheduler, except that work without delay runs in a setImmediate callback: after the event
@@ -112,7 +112,8 @@ function wordCount(sentence: string): number {
  * one result per sentence, in order). Batches form while the decoder is busy: when it is free, the
  * next batch takes what is queued, up to `maxBatchTokens`, after one turn of the scheduler (so that
  * everything that arrived meanwhile is in); an idle decoder takes a new request the same way. The only
- * wait: for `maxWaitMs` after a batch, until as many requests are queued as it answered. Results are
+ * wait: for `maxWaitMs` after a batch that answered several requests, until as many new ones have
+ * joined those queued while it ran. Results are
  * routed back: an outcome is emitted per request once all of its sentences are decoded, in completion
  * order. Batches take one sentence from each waiting request in turn (round robin, continuing where
  * the last batch stopped), so one large request cannot starve small ones. A request whose signal aborts leaves the queue; its
@@ -143,11 +144,13 @@ export function batchRequests<Q extends BatchableRequest, T>(
       let timer: Subscription | undefined;
       // The turn taken before cutting the next batch; set while it is pending.
       let cutting: Subscription | undefined;
-      // When the last batch came back, and how many requests it answered: clients that send their next
-      // request once answered come back within a round trip, so for maxWaitMs after a batch the next one
-      // waits for as many requests as that batch answered. A lone client, answered alone, never waits.
+      // When the last batch came back, and how many requests the next one waits for: clients that send
+      // their next request once answered come back within a round trip, so for maxWaitMs after a batch
+      // the next one waits for as many new requests as that batch answered, besides those queued while it
+      // ran. Closed-loop clients then travel as one group instead of splitting into two that alternate at
+      // half the batch size. A lone client, answered alone, never waits.
       let freedAt = -Infinity;
-      let answered = 0;
+      let awaited = 0;
       const inFlight = new Set<Pending<Q, T>>();
 
       const queueChanged = (sentences: number, tokens: number) => {
@@ -211,7 +214,8 @@ export function batchRequests<Q extends BatchableRequest, T>(
           busy = false;
           decoding = undefined;
           freedAt = scheduler.now();
-          answered = [...requests].filter((pending) => pending.finished).length;
+          const answered = [...requests].filter((pending) => pending.finished).length;
+          awaited = answered > 1 ? queue.length + answered : 0;
           pump();
         };
         const first = picked[0].pending.request;
@@ -269,7 +273,7 @@ export function batchRequests<Q extends BatchableRequest, T>(
         if (
           sourceDone ||
           queuedTokens >= Math.max(maxBatchTokens, 1) ||
-          queue.length >= answered ||
+          queue.length >= awaited ||
           now >= due ||
           // Sentences of a request already being decoded have waited their turn: they go at once.
           queue.some((p) => p.next > 0)

@@ -180,7 +180,7 @@ describe('operators/batchRequests', () => {
     });
   });
 
-  describe('maxWaitMs: after a batch, waiting for as many requests as it answered', () => {
+  describe('maxWaitMs: after a batch, waiting for as many new requests as it answered', () => {
     it('holds the next batch until the clients of the last one are back', () => {
       const scheduler = testScheduler();
       let seen: string[] = [];
@@ -199,6 +199,36 @@ describe('operators/batchRequests', () => {
         flush();
       });
       expect(seen).to.deep.equal(['a0+b0', 'c0+d0']);
+    });
+
+    it('waits for the clients of the last batch besides the requests queued while it ran, so groups merge', () => {
+      const scheduler = testScheduler();
+      let seen: string[] = [];
+      scheduler.run(({ cold, hot, expectObservable, flush }) => {
+        const { batches, decode } = recordingDecoder(cold, 6);
+        seen = batches;
+        const source = hot<Request>('(ab)(cd)-(ef)', {
+          a: request('a', 1),
+          b: request('b', 1),
+          c: request('c', 1),
+          d: request('d', 1),
+          e: request('e', 1),
+          f: request('f', 1),
+        });
+        const output = source.pipe(batchVirtual(decode, { maxWaitMs: 5 }), map(show));
+        // a+b come back at 6 with c+d queued since 4: the next batch waits for two more, e+f at 9, and
+        // all four go together (back at 15) instead of c+d alone and e+f after them.
+        expectObservable(output).toBe('------(ab)-----(cdef)', {
+          a: 'a:A0',
+          b: 'b:B0',
+          c: 'c:C0',
+          d: 'd:D0',
+          e: 'e:E0',
+          f: 'f:F0',
+        });
+        flush();
+      });
+      expect(seen).to.deep.equal(['a0+b0', 'c0+d0+e0+f0']);
     });
 
     it('holds at most maxWaitMs after the last batch, and a lone client, answered alone, not at all', () => {
