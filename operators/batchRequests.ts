@@ -144,6 +144,8 @@ export function batchRequests<Q extends BatchableRequest, T>(
       let timer: Subscription | undefined;
       // The turn taken before cutting the next batch; set while it is pending.
       let cutting: Subscription | undefined;
+      // The turn taken after a batch comes back, before the next one is considered; set while pending.
+      let settling: Subscription | undefined;
       // When the last batch came back, and how many requests the next one waits for: clients that send
       // their next request once answered come back within a round trip, so for maxWaitMs after a batch
       // the next one waits for as many new requests as that batch answered, besides those queued while it
@@ -215,8 +217,16 @@ export function batchRequests<Q extends BatchableRequest, T>(
           decoding = undefined;
           freedAt = scheduler.now();
           const answered = [...requests].filter((pending) => pending.finished).length;
-          awaited = answered > 1 ? queue.length + answered : 0;
-          pump();
+          // Decoding blocked the event loop: requests that reached the socket meanwhile are parsed in the
+          // next turn, and they count as queued while the batch ran, not as its clients coming back.
+          let pending = true;
+          const action = scheduler.schedule(() => {
+            pending = false;
+            settling = undefined;
+            awaited = answered > 1 ? queue.length + answered : 0;
+            pump();
+          });
+          if (pending) settling = action;
         };
         const first = picked[0].pending.request;
         const subscription = from(
@@ -263,7 +273,7 @@ export function batchRequests<Q extends BatchableRequest, T>(
       };
 
       const pump = () => {
-        if (subscriber.closed || busy || cutting) return;
+        if (subscriber.closed || busy || cutting || settling) return;
         if (queue.length === 0) {
           if (sourceDone && inFlight.size === 0) subscriber.complete();
           return;
@@ -339,6 +349,7 @@ export function batchRequests<Q extends BatchableRequest, T>(
         sub.unsubscribe();
         timer?.unsubscribe();
         cutting?.unsubscribe();
+        settling?.unsubscribe();
         decoding?.unsubscribe();
         for (const pending of inFlight) pending.stopListening();
         inFlight.clear();

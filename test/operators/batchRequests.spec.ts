@@ -231,6 +231,41 @@ describe('operators/batchRequests', () => {
       expect(seen).to.deep.equal(['a0+b0', 'c0+d0+e0+f0']);
     });
 
+    it('counts requests read right after a blocking decode as queued during it, not as its clients back', async () => {
+      // Real event loop, as in the server: decoding blocks it, so requests that arrived meanwhile are only
+      // read afterwards (here: timers due during the decode). a+b's clients send e and f once answered.
+      const batches: string[] = [];
+      const source = new Subject<Request>();
+      const output = source.pipe(
+        batchRequests<Request, string>(
+          (sentences) => {
+            batches.push(sentences.join('+'));
+            if (batches.length === 1) {
+              setTimeout(() => ['c', 'd'].forEach((name) => source.next(request(name, 1))), 1);
+              const until = Date.now() + 20;
+              while (Date.now() < until); // the blocking decode
+            }
+            return [sentences.map((sentence) => sentence.toUpperCase())];
+          },
+          { maxWaitMs: 2_000 },
+        ),
+        map(show),
+      );
+      const answers: string[] = [];
+      const done = new Promise<void>((resolve) =>
+        output.subscribe((answer) => {
+          answers.push(answer);
+          if (answer === 'b:B0')
+            setTimeout(() => ['e', 'f'].forEach((name) => source.next(request(name, 1))), 1);
+          if (answers.length === 6) resolve();
+        }),
+      );
+      source.next(request('a', 1));
+      source.next(request('b', 1));
+      await done;
+      expect(batches).to.deep.equal(['a0+b0', 'c0+d0+e0+f0']);
+    });
+
     it('holds at most maxWaitMs after the last batch, and a lone client, answered alone, not at all', () => {
       const scheduler = testScheduler();
       let seen: string[] = [];
