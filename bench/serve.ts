@@ -1,15 +1,18 @@
 // Throughput and latency of `subflow serve` with the bundled model: closed-loop clients on loopback
 // (1, 8 and 64 at once) each send single sentences from the Bible test split to POST /v1/translate
 // until --requests have been answered; the same with batching off (--max-batch-tokens 0), and the
-// offline figure of translateSentences over the same sentences for comparison. One JSON line per
+// offline figures over the same sentences for comparison: `subflow eval` in its own process, as a user
+// runs it (its sentences/s include the first, slower batches of a fresh process), and translateSentences
+// again in this warm process (both sort the sentences by length before batching). One JSON line per
 // point: sentences/s, p50/p99 latency, mean batch size, peak RSS of the server process (the clients run
 // in a child process, bench/_serveClients.ts), and the server's CPU milliseconds per sentence: on a
 // shared, loaded machine wall-clock figures follow the load, CPU time per sentence much less so.
-// Flags: --requests N (256 per point), --beam K (1: greedy, as `subflow eval` offline), --clients 1,8,64,
+// Flags: --requests N (1,000 per point: the whole test split), --beam K (1: greedy, as `subflow eval` offline), --clients 1,8,64,
 // --max-wait-ms MS and --max-batch-tokens N (the batching-on settings; defaults: the server's), --rounds N
 // (the whole set N times; a last line gives the medians of the issue's ratios at the most clients).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,11 +39,16 @@ const requests = Number(flags.requests);
 const beam = Number(flags.beam);
 const clientCounts = flags.clients.split(',').map(Number);
 
-const sentences = gunzipSync(readFileSync('corpora/bible-es-en/test.es.gz'))
-  .toString('utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .slice(0, requests);
+const readLines = (file: string) =>
+  gunzipSync(readFileSync(file))
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(0, requests);
+const sentences = readLines('corpora/bible-es-en/test.es.gz');
+const work = mkdtempSync(join(tmpdir(), 'subflow-bench-serve-'));
+writeFileSync(join(work, 'src'), sentences.join('\n') + '\n');
+writeFileSync(join(work, 'ref'), readLines('corpora/bible-es-en/test.en.gz').join('\n') + '\n');
 const model = await loadModel();
 const served = servedModel('bible-es-en', model);
 
@@ -134,18 +142,49 @@ async function offline(): Promise<number> {
   return sentencesPerSecond;
 }
 
+/** `subflow eval` over the same sentences in its own process; returns the sentences/s it reports. */
+function subflowEval(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const cli = join(benchDir, '..', 'pipeline', 'cli.ts');
+    const args = ['--import', 'tsx', cli, 'eval', '--src', join(work, 'src'), '--ref', join(work, 'ref')];
+    const child = spawn(process.execPath, [...args, '--beam', String(beam), '--json'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`subflow eval exited with ${code}`));
+      const { sentencesPerSecond } = JSON.parse(out) as { sentencesPerSecond: number };
+      printFigure({
+        bench: 'serve',
+        subflowEval: true,
+        beam,
+        sentences: sentences.length,
+        sentences_per_second: Number(sentencesPerSecond.toFixed(1)),
+      });
+      resolve(sentencesPerSecond);
+    });
+  });
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-await translateSentences(model, sentences.slice(0, 16), { beam });
+// Warm-up over all the sentences: a fresh process's first batches are much slower (subflowEval shows it).
+await translateSentences(model, sentences, { beam });
 const most = Math.max(...clientCounts);
-const ratios: { unbatched: number; offline: number }[] = [];
+const ratios: { unbatched: number; offline: number; eval: number }[] = [];
 for (let round = 0; round < Number(flags.rounds); round++) {
+  const evalRate = await subflowEval();
   const offlineRate = await offline();
   const rates = new Map<string, number>();
   for (const batching of ['on', 'off'] as const) {
     for (const clients of clientCounts) rates.set(`${batching}${clients}`, await point(batching, clients));
   }
   const batched = rates.get(`on${most}`)!;
-  ratios.push({ unbatched: batched / rates.get(`off${most}`)!, offline: batched / offlineRate });
+  ratios.push({
+    unbatched: batched / rates.get(`off${most}`)!,
+    offline: batched / offlineRate,
+    eval: batched / evalRate,
+  });
 }
 printFigure({
   bench: 'serve',
@@ -153,7 +192,11 @@ printFigure({
   rounds: ratios.length,
   clients: most,
   median_batched_vs_unbatched: Number(median(ratios.map((r) => r.unbatched)).toFixed(2)),
-  median_batched_vs_offline: Number(median(ratios.map((r) => r.offline)).toFixed(2)),
-  each: ratios.map((r) => [Number(r.unbatched.toFixed(2)), Number(r.offline.toFixed(2))]),
+  median_batched_vs_subflow_eval: Number(median(ratios.map((r) => r.eval)).toFixed(2)),
+  median_batched_vs_warm_offline: Number(median(ratios.map((r) => r.offline)).toFixed(2)),
+  each_unbatched_eval_offline: ratios.map((r) =>
+    [r.unbatched, r.eval, r.offline].map((x) => Number(x.toFixed(2))),
+  ),
 });
 model.dispose();
+rmSync(work, { recursive: true, force: true });

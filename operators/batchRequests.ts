@@ -9,9 +9,10 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 
-// maxWaitMs 5 by measurement (`npm run bench -- serve`, docs/serve.md): on a loaded 2-core machine, 64 clients
-// reached 3.5× the unbatched service with it (mean batch 9.9) and 1.5× without (7.5); the fixed 25 ms
-// window of before gave 2.2× and a lone client a p50 of 165 ms instead of 61 (now 85 vs 66).
+// By measurement (`npm run bench -- serve`, docs/serve.md), 64 closed-loop clients on a quiet 2-core machine:
+// maxBatchTokens 4096 lets a batch hold all 64 (2048 cut them at about 30: 339 sentences/s against 391–406;
+// 8192 gained nothing); maxWaitMs 5 keeps a lone client unbatched-fast while the clients of the last batch
+// rejoin the next one (20 gave larger batches, not more throughput).
 /** Defaults of {@link batchRequests}, measured with `npm run bench -- serve` (docs/serve.md). */
 export const BATCH_DEFAULTS = { maxBatchTokens: 4096, maxWaitMs: 5 } as const;
 
@@ -64,7 +65,7 @@ export interface BatchInfo {
 export interface BatchRequestsOptions<Q> {
   /**
    * A batch holds at most this many tokens (at least one sentence); once this many are queued it goes
-   * without waiting for maxWaitMs. 0 turns batching off: one sentence per batch. Default 2048.
+   * without waiting for maxWaitMs. 0 turns batching off: one sentence per batch. Default 4096.
    */
   maxBatchTokens?: number;
   /**
