@@ -10,7 +10,8 @@ const KEY = 'train.initFrom';
 /**
  * Starts a new training run from the weights of the checkpoint folder `dir` (`train.initFrom`:
  * fine-tuning, or pruning a trained model), after checking that it was trained with the same
- * tokenizers and the same architecture as `model` (dropout and label smoothing may differ). The optimizer and the step count start afresh.
+ * tokenizers and the same architecture as `model` (dropout and label smoothing may differ). The
+ * optimizer and the step count start afresh.
  * @throws SubflowError CONFIG_INVALID naming train.initFrom and what differs; MODEL_INVALID for a
  *   folder that is not a sound checkpoint
  */
