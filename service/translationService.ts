@@ -51,6 +51,7 @@ export class TranslationService {
   ) {
     let finished!: () => void;
     this.done = new Promise((resolve) => (finished = resolve));
+    let batchTokens = 0;
     const tokenCount = (sentence: string, request: QueuedRequest) =>
       Math.min(request.served.model.sourceTokenizer.encode(sentence).length, MAX_SOURCE_TOKENS) + 1;
     this.subscription = this.requests$
@@ -66,9 +67,8 @@ export class TranslationService {
             });
             const perSecond = sentences.length / Math.max((performance.now() - started) / 1000, 1e-3);
             this.throughput = this.throughput === 0 ? perSecond : 0.8 * this.throughput + 0.2 * perSecond;
-            const tokens = sentences.reduce((sum, s) => sum + tokenCount(s, first), 0);
             this.metrics?.sentences.inc({ model: first.served.name }, sentences.length);
-            this.metrics?.tokens.inc({ model: first.served.name }, tokens);
+            this.metrics?.tokens.inc({ model: first.served.name }, batchTokens);
             return translations;
           },
           {
@@ -76,6 +76,8 @@ export class TranslationService {
             maxWaitMs: settings.maxWaitMs,
             tokenCount,
             onBatch: (batch) => {
+              // Counted with tokenCount as the batch was cut, just before its decode starts: no second encode.
+              batchTokens = batch.tokens;
               this.metrics?.batchSentences.observe(batch.sentences);
               this.metrics?.batchTokens.observe(batch.tokens);
             },

@@ -109,6 +109,11 @@ describe('service: subflow serve over HTTP', function () {
       ]) {
         expect(text).to.include(name);
       }
+      // Every batch decoded, so the tokens translated are the tokens batched: source pieces + EOS each.
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      const translated = value('subflow_tokens_translated_total\\{model="bible-es-en"\\}');
+      expect(translated).to.be.greaterThan(model.sourceTokenizer.encode(SPANISH[0]).length);
+      expect(translated).to.equal(value('subflow_batch_tokens_sum'));
     });
   });
 
