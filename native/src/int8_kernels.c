@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "subflow_native.h"
 #include "subflow_shared.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -399,23 +400,6 @@ static bool int8_product(const float *x, long rows, const Int8Matrix *w, const f
 
 // ---- N-API glue ----
 
-static napi_value fail(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
-static bool typed(napi_env env, napi_value value, napi_typedarray_type type, void **data, size_t *length) {
-  bool is_typed = false;
-  napi_is_typedarray(env, value, &is_typed);
-  napi_typedarray_type actual = napi_float64_array;
-  if (is_typed) napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL);
-  if (!is_typed || actual != type) {
-    napi_throw_type_error(env, NULL, "int8 kernels: an argument has the wrong typed-array type");
-    return false;
-  }
-  return true;
-}
-
 static bool is_null(napi_env env, napi_value value) {
   napi_valuetype type;
   napi_typeof(env, value, &type);
@@ -437,9 +421,9 @@ static bool matrix_arg(napi_env env, napi_value object, Int8Matrix *m) {
   napi_get_named_property(env, object, "k", &v);
   m->k = long_arg(env, v);
   napi_get_named_property(env, object, "data", &v);
-  if (!typed(env, v, napi_int8_array, (void **)&m->data, &len)) return false;
+  if (!typed_array(env, v, napi_int8_array, (void **)&m->data, &len)) return false;
   napi_get_named_property(env, object, "scales", &v);
-  if (!typed(env, v, napi_float32_array, (void **)&m->scales, &scales_len)) return false;
+  if (!typed_array(env, v, napi_float32_array, (void **)&m->scales, &scales_len)) return false;
   if (m->n < 1 || m->k < 1 || len < (size_t)(m->n * m->k) || scales_len < (size_t)m->n) {
     napi_throw_error(env, NULL, "int8 kernels: matrix shape does not fit its arrays");
     return false;
@@ -449,9 +433,9 @@ static bool matrix_arg(napi_env env, napi_value object, Int8Matrix *m) {
   napi_get_named_property(env, object, "packed", &v);
   if (!is_null(env, v)) {
     size_t packed_len = 0, sums_len = 0;
-    if (!typed(env, v, napi_int8_array, (void **)&m->packed, &packed_len)) return false;
+    if (!typed_array(env, v, napi_int8_array, (void **)&m->packed, &packed_len)) return false;
     napi_get_named_property(env, object, "sums", &v);
-    if (!typed(env, v, napi_int32_array, (void **)&m->sums, &sums_len)) return false;
+    if (!typed_array(env, v, napi_int32_array, (void **)&m->sums, &sums_len)) return false;
     const long k4 = (m->k + 3) / 4, n16 = (m->n + 15) / 16;
     if (packed_len < (size_t)(n16 * k4 * 64) || sums_len < (size_t)m->n) {
       napi_throw_error(env, NULL, "int8 kernels: packed layout does not fit the matrix");
@@ -466,17 +450,18 @@ static napi_value int8_pack(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value args[3];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 3) return fail(env, "int8Pack: expected 3 arguments");
+  if (argc != 3) return throw_error(env, "int8Pack: expected 3 arguments");
   Int8Matrix m;
   if (!matrix_arg(env, args[0], &m)) return NULL;
   int8_t *packed;
   int32_t *sums;
   size_t packed_len, sums_len;
-  if (!typed(env, args[1], napi_int8_array, (void **)&packed, &packed_len) ||
-      !typed(env, args[2], napi_int32_array, (void **)&sums, &sums_len))
+  if (!typed_array(env, args[1], napi_int8_array, (void **)&packed, &packed_len) ||
+      !typed_array(env, args[2], napi_int32_array, (void **)&sums, &sums_len))
     return NULL;
   const long k4 = (m.k + 3) / 4, n16 = (m.n + 15) / 16;
-  if (packed_len < (size_t)(n16 * k4 * 64) || sums_len < (size_t)m.n) return fail(env, "int8Pack: outputs too short");
+  if (packed_len < (size_t)(n16 * k4 * 64) || sums_len < (size_t)m.n)
+    return throw_error(env, "int8Pack: outputs too short");
   memset(packed, 0, (size_t)(n16 * k4 * 64));
   for (long j = 0; j < m.n; j++) {
     int32_t sum = 0;
@@ -495,17 +480,17 @@ static napi_value quantize_rows_fn(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value args[5];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 5) return fail(env, "quantizeRows: expected 5 arguments");
+  if (argc != 5) return throw_error(env, "quantizeRows: expected 5 arguments");
   float *x, *scales;
   int8_t *q;
   size_t x_len, q_len, s_len;
-  if (!typed(env, args[0], napi_float32_array, (void **)&x, &x_len) ||
-      !typed(env, args[3], napi_int8_array, (void **)&q, &q_len) ||
-      !typed(env, args[4], napi_float32_array, (void **)&scales, &s_len))
+  if (!typed_array(env, args[0], napi_float32_array, (void **)&x, &x_len) ||
+      !typed_array(env, args[3], napi_int8_array, (void **)&q, &q_len) ||
+      !typed_array(env, args[4], napi_float32_array, (void **)&scales, &s_len))
     return NULL;
   const long rows = long_arg(env, args[1]), k = long_arg(env, args[2]);
   if (rows < 0 || k < 1 || x_len < (size_t)(rows * k) || q_len < (size_t)(rows * k) || s_len < (size_t)rows)
-    return fail(env, "quantizeRows: shapes do not fit the arrays");
+    return throw_error(env, "quantizeRows: shapes do not fit the arrays");
   quantize_rows(x, rows, k, q, scales);
   return NULL;
 }
@@ -515,19 +500,19 @@ static napi_value quantize_rows_wide_fn(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value args[6];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 6) return fail(env, "quantizeRowsWide: expected 6 arguments");
+  if (argc != 6) return throw_error(env, "quantizeRowsWide: expected 6 arguments");
   float *x, *scales;
   int8_t *hi, *lo;
   size_t x_len, hi_len, lo_len, s_len;
-  if (!typed(env, args[0], napi_float32_array, (void **)&x, &x_len) ||
-      !typed(env, args[3], napi_int8_array, (void **)&hi, &hi_len) ||
-      !typed(env, args[4], napi_int8_array, (void **)&lo, &lo_len) ||
-      !typed(env, args[5], napi_float32_array, (void **)&scales, &s_len))
+  if (!typed_array(env, args[0], napi_float32_array, (void **)&x, &x_len) ||
+      !typed_array(env, args[3], napi_int8_array, (void **)&hi, &hi_len) ||
+      !typed_array(env, args[4], napi_int8_array, (void **)&lo, &lo_len) ||
+      !typed_array(env, args[5], napi_float32_array, (void **)&scales, &s_len))
     return NULL;
   const long rows = long_arg(env, args[1]), k = long_arg(env, args[2]);
   if (rows < 0 || k < 1 || x_len < (size_t)(rows * k) || hi_len < (size_t)(rows * k) ||
       lo_len < (size_t)(rows * k) || s_len < (size_t)rows)
-    return fail(env, "quantizeRowsWide: shapes do not fit the arrays");
+    return throw_error(env, "quantizeRowsWide: shapes do not fit the arrays");
   quantize_rows_wide(x, rows, k, hi, lo, scales);
   return NULL;
 }
@@ -537,19 +522,19 @@ static napi_value int8_accumulate(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value args[5];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 5) return fail(env, "int8Accumulate: expected 5 arguments");
+  if (argc != 5) return throw_error(env, "int8Accumulate: expected 5 arguments");
   int8_t *q;
   int32_t *acc;
   size_t q_len, acc_len;
   Int8Matrix m;
-  if (!typed(env, args[0], napi_int8_array, (void **)&q, &q_len) || !matrix_arg(env, args[2], &m) ||
-      !typed(env, args[3], napi_int32_array, (void **)&acc, &acc_len))
+  if (!typed_array(env, args[0], napi_int8_array, (void **)&q, &q_len) || !matrix_arg(env, args[2], &m) ||
+      !typed_array(env, args[3], napi_int32_array, (void **)&acc, &acc_len))
     return NULL;
   const long rows = long_arg(env, args[1]);
   if (rows < 0 || q_len < (size_t)(rows * m.k) || acc_len < (size_t)(rows * m.n))
-    return fail(env, "int8Accumulate: shapes do not fit the arrays");
+    return throw_error(env, "int8Accumulate: shapes do not fit the arrays");
   if (!accumulate(q, rows, &m, acc, (int)long_arg(env, args[4])))
-    return fail(env, "int8Accumulate: that path cannot run on this CPU");
+    return throw_error(env, "int8Accumulate: that path cannot run on this CPU");
   return NULL;
 }
 
@@ -559,23 +544,24 @@ static napi_value int8_matmul(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value args[7];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 7) return fail(env, "int8MatMul: expected 7 arguments");
+  if (argc != 7) return throw_error(env, "int8MatMul: expected 7 arguments");
   float *x, *out, *bias = NULL;
   size_t x_len, out_len, bias_len = 0;
   Int8Matrix m;
-  if (!typed(env, args[0], napi_float32_array, (void **)&x, &x_len) || !matrix_arg(env, args[2], &m) ||
-      !typed(env, args[4], napi_float32_array, (void **)&out, &out_len))
+  if (!typed_array(env, args[0], napi_float32_array, (void **)&x, &x_len) || !matrix_arg(env, args[2], &m) ||
+      !typed_array(env, args[4], napi_float32_array, (void **)&out, &out_len))
     return NULL;
-  if (!is_null(env, args[3]) && !typed(env, args[3], napi_float32_array, (void **)&bias, &bias_len)) return NULL;
+  if (!is_null(env, args[3]) && !typed_array(env, args[3], napi_float32_array, (void **)&bias, &bias_len))
+    return NULL;
   const long rows = long_arg(env, args[1]);
   if (rows < 0 || x_len < (size_t)(rows * m.k) || out_len < (size_t)(rows * m.n) ||
       (bias != NULL && bias_len < (size_t)m.n))
-    return fail(env, "int8MatMul: shapes do not fit the arrays");
+    return throw_error(env, "int8MatMul: shapes do not fit the arrays");
   bool wide = false;
   napi_get_value_bool(env, args[6], &wide);
   const int path = (int)long_arg(env, args[5]);
   if (!(wide ? int8_product_wide(x, rows, &m, bias, out, path) : int8_product(x, rows, &m, bias, out, path)))
-    return fail(env, "int8MatMul: that path cannot run on this CPU");
+    return throw_error(env, "int8MatMul: that path cannot run on this CPU");
   return NULL;
 }
 
@@ -588,13 +574,13 @@ static napi_value decoder_step_int8(napi_env env, napi_callback_info info) {
   size_t argc = 22;
   napi_value args[22];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 22) return fail(env, "decoderStepInt8: expected 22 arguments");
+  if (argc != 22) return throw_error(env, "decoderStepInt8: expected 22 arguments");
   int32_t *ids;
   size_t ids_len, len[11];
   float *a[11];
-  if (!typed(env, args[0], napi_int32_array, (void **)&ids, &ids_len)) return NULL;
+  if (!typed_array(env, args[0], napi_int32_array, (void **)&ids, &ids_len)) return NULL;
   for (int i = 0; i < 11; i++)
-    if (!typed(env, args[1 + i], napi_float32_array, (void **)&a[i], &len[i])) return NULL;
+    if (!typed_array(env, args[1 + i], napi_float32_array, (void **)&a[i], &len[i])) return NULL;
   Int8Matrix embedding, kernel, recurrent, combine, out;
   if (!matrix_arg(env, args[12], &embedding) || !matrix_arg(env, args[13], &kernel) ||
       !matrix_arg(env, args[14], &recurrent) || !matrix_arg(env, args[15], &combine) ||
@@ -611,13 +597,14 @@ static napi_value decoder_step_int8(napi_env env, napi_callback_info info) {
       len[4] < (size_t)(rows * src_len) || len[5] < (size_t)gates || len[6] < (size_t)vocab ||
       len[7] < (size_t)(rows * vocab) || len[8] < (size_t)(rows * units) || len[9] < (size_t)(rows * units) ||
       len[10] < (size_t)(rows * src_len))
-    return fail(env, "decoderStepInt8: shapes do not fit the arrays");
+    return throw_error(env, "decoderStepInt8: shapes do not fit the arrays");
   for (long r = 0; r < rows; r++)
-    if (ids[r] < 0 || ids[r] >= embedding.n) return fail(env, "decoderStepInt8: token id outside the embedding");
+    if (ids[r] < 0 || ids[r] >= embedding.n)
+      return throw_error(env, "decoderStepInt8: token id outside the embedding");
   const float *h = a[0], *c = a[1], *keys = a[2], *values = a[3], *mask = a[4], *bias = a[5], *out_bias = a[6];
   float *logits = a[7], *h_out = a[8], *c_out = a[9], *weights = a[10];
   float *scratch = malloc(sizeof(float) * (2 * rows * gates + rows * comb + 2 * rows * att + rows));
-  if (scratch == NULL) return fail(env, "decoderStepInt8: out of memory");
+  if (scratch == NULL) return throw_error(env, "decoderStepInt8: out of memory");
   float *xp = scratch, *hu = xp + rows * gates, *combined = hu + rows * gates,
         *pre_tanh = combined + rows * comb, *attentional = pre_tanh + rows * att,
         *x_scales = attentional + rows * att;
@@ -639,7 +626,7 @@ static napi_value decoder_step_int8(napi_env env, napi_callback_info info) {
     ran = int8_product_wide(attentional, rows, &out, out_bias, logits, path);
   }
   free(scratch);
-  if (!ran) return fail(env, "decoderStepInt8: that path cannot run on this CPU");
+  if (!ran) return throw_error(env, "decoderStepInt8: that path cannot run on this CPU");
   return NULL;
 }
 

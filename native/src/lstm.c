@@ -221,15 +221,6 @@ CLONES static void sequence_backward(const float *restrict d_value, const float 
              dz_all, (int)gates, 0.0f, d_u, (int)gates);
 }
 
-// An optional Float32Array argument (null/undefined → NULL); false on a type error.
-static bool optional_floats(napi_env env, napi_value value, float **data, size_t *length) {
-  napi_valuetype type;
-  napi_typeof(env, value, &type);
-  *data = NULL;
-  *length = 0;
-  return type == napi_null || type == napi_undefined || float_array(env, value, data, length);
-}
-
 // lstmSequence(projections, recurrent, initial, mask, value, gates|null, cPrev|null, hPrev|null,
 //   batch, time, units, reverse): projections [B,T,4H], recurrent U [H,4H], initial h then c
 // [2,B,H], mask [B,T] → value = outputs [B,T,H] then the final h and c [2,B,H], in one array;

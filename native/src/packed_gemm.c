@@ -211,14 +211,6 @@ bool subflow_packed_matmul(const float *x, long rows, long k, long n, const floa
   }
 }
 
-static bool optional_floats(napi_env env, napi_value value, float **data, size_t *length) {
-  napi_valuetype type;
-  napi_typeof(env, value, &type);
-  *data = NULL;
-  *length = 0;
-  return type == napi_null || type == napi_undefined || float_array(env, value, data, length);
-}
-
 // packPanels(b, k, n, packed): b [k, n] → packed [packedLength(k, n)] (see pack_panels).
 static napi_value pack_panels_fn(napi_env env, napi_callback_info info) {
   size_t argc = 4;

@@ -26,15 +26,16 @@ napi_value throw_error(napi_env env, const char *message) {
 
 // A typed-array argument's data and length when it has the expected element type; false (with a
 // JS TypeError pending) otherwise.
-static bool typed_array(napi_env env, napi_value value, napi_typedarray_type expected, void **data,
-                        size_t *length) {
+bool typed_array(napi_env env, napi_value value, napi_typedarray_type expected, void **data, size_t *length) {
   bool is_typed = false;
   napi_is_typedarray(env, value, &is_typed);
   napi_typedarray_type type = napi_float64_array;
   if (is_typed) napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL);
   if (!is_typed || type != expected) {
     napi_throw_type_error(env, NULL,
-                          expected == napi_int32_array ? "expected an Int32Array" : "expected a Float32Array");
+                          expected == napi_int32_array  ? "expected an Int32Array"
+                          : expected == napi_int8_array ? "expected an Int8Array"
+                                                        : "expected a Float32Array");
     return false;
   }
   return true;
@@ -42,6 +43,14 @@ static bool typed_array(napi_env env, napi_value value, napi_typedarray_type exp
 
 bool float_array(napi_env env, napi_value value, float **data, size_t *length) {
   return typed_array(env, value, napi_float32_array, (void **)data, length);
+}
+
+bool optional_floats(napi_env env, napi_value value, float **data, size_t *length) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  *data = NULL;
+  *length = 0;
+  return type == napi_null || type == napi_undefined || float_array(env, value, data, length);
 }
 
 bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {

@@ -21,7 +21,12 @@ extern sgemm_fn blas_sgemm;
 extern char load_error[512];
 
 napi_value throw_error(napi_env env, const char *message);
+// A typed-array argument's data and length when it has the expected element type; false (with a
+// JS TypeError pending) otherwise.
+bool typed_array(napi_env env, napi_value value, napi_typedarray_type expected, void **data, size_t *length);
 bool float_array(napi_env env, napi_value value, float **data, size_t *length);
+// An optional Float32Array argument (null/undefined → NULL); false on a type error.
+bool optional_floats(napi_env env, napi_value value, float **data, size_t *length);
 bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length);
 int int_arg(napi_env env, napi_value value);
 bool bool_arg(napi_env env, napi_value value);
