@@ -52,27 +52,27 @@ writeFileSync(join(work, 'ref'), readLines('corpora/bible-es-en/test.en.gz').joi
 const model = await loadModel();
 const served = servedModel('bible-es-en', model);
 
-/** Runs the clients in a child process (bench/_serveClients.ts) while this process serves. */
-function runClients(
-  url: string,
-  clients: number,
-): Promise<{ seconds: number; latencies: number[]; cpuMs: number }> {
+/** Runs `node --import tsx ARGS…` with `input` on its stdin; resolves with its stdout parsed as JSON. */
+function runTsx<T>(args: string[], input?: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(benchDir, '_serveClients.ts'), url, String(clients)],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'],
+    });
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`clients exited with ${code}`)),
+      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${args[0]} exited with ${code}`)),
     );
-    child.stdin.end(JSON.stringify(sentences));
+    if (input !== undefined) child.stdin!.end(input);
   });
 }
+
+/** Runs the clients in a child process (bench/_serveClients.ts) while this process serves. */
+const runClients = (url: string, clients: number) =>
+  runTsx<{ seconds: number; latencies: number[]; cpuMs: number }>(
+    [join(benchDir, '_serveClients.ts'), url, String(clients)],
+    JSON.stringify(sentences),
+  );
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
@@ -143,28 +143,20 @@ async function offline(): Promise<number> {
 }
 
 /** `subflow eval` over the same sentences in its own process; returns the sentences/s it reports. */
-function subflowEval(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const cli = join(benchDir, '..', 'pipeline', 'cli.ts');
-    const args = ['--import', 'tsx', cli, 'eval', '--src', join(work, 'src'), '--ref', join(work, 'ref')];
-    const child = spawn(process.execPath, [...args, '--beam', String(beam), '--json'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`subflow eval exited with ${code}`));
-      const { sentencesPerSecond } = JSON.parse(out) as { sentencesPerSecond: number };
-      printFigure({
-        bench: 'serve',
-        subflowEval: true,
-        beam,
-        sentences: sentences.length,
-        sentences_per_second: Number(sentencesPerSecond.toFixed(1)),
-      });
-      resolve(sentencesPerSecond);
-    });
+async function subflowEval(): Promise<number> {
+  const cli = join(benchDir, '..', 'pipeline', 'cli.ts');
+  const { sentencesPerSecond } = await runTsx<{ sentencesPerSecond: number }>([
+    ...[cli, 'eval', '--src', join(work, 'src'), '--ref', join(work, 'ref')],
+    ...['--beam', String(beam), '--json'],
+  ]);
+  printFigure({
+    bench: 'serve',
+    subflowEval: true,
+    beam,
+    sentences: sentences.length,
+    sentences_per_second: Number(sentencesPerSecond.toFixed(1)),
   });
+  return sentencesPerSecond;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
