@@ -58,11 +58,17 @@ static void *scratch_block(int slot, size_t bytes) {
   return blocks[slot];
 }
 
+// Asked by every product of every decoder step: the CPU's answer is read once (the addon runs on the JS
+// thread only).
 static bool vnni_supported(void) {
 #if HAVE_VNNI_PATH
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vnni");
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vnni");
+  }
+  return known == 1;
 #else
   return false;
 #endif
