@@ -234,6 +234,12 @@ function adamUpdate(backendName: JsKernelBackend) {
     const { inputs: views, outputs, infos } = io.views([variable, gradient, m, v], [shape, shape, shape]);
     const [w, g, m0, v0] = views;
     const [wOut, mOut, vOut] = outputs;
+    const native = nativeKernels();
+    if (native) {
+      const [fw, fg, fm, fv, fwOut, fmOut, fvOut] = [w, g, m0, v0, wOut, mOut, vOut] as Float32Array[];
+      native.adam(fw, fg, fm, fv, fwOut, fmOut, fvOut, beta1, beta2, gradScale, stepSize, epsilon);
+      return io.result(infos);
+    }
     const gm = (1 - beta1) * gradScale;
     const gv = (1 - beta2) * gradScale * gradScale;
     for (let i = 0; i < w.length; i++) {
@@ -255,6 +261,11 @@ function sumOfSquares(backendName: JsKernelBackend) {
     const io = new KernelIo(backend, backendName);
     const { inputs: views, outputs, infos } = io.views([x], [{ shape: [1], dtype: 'float32' }]);
     const values = views[0];
+    const native = nativeKernels();
+    if (native) {
+      outputs[0][0] = native.sumOfSquares(values as Float32Array);
+      return io.result(infos);
+    }
     let sum = 0;
     for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
     outputs[0][0] = sum;

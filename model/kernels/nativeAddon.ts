@@ -132,6 +132,26 @@ export interface NativeAddon {
    * 16 arrays, 7 sizes, then optionally W, U, W_c, W_o packed (packedKernels.ts) and the path.
    */
   decoderStep(ids: Int32Array, ...arraysSizesThenPacked: (Float32Array | number)[]): void;
+  /**
+   * One Adam update of one variable (fusedKernels.ts's SubflowAdam), split over the addon's
+   * threads: w, g, m, v → wOut, mOut, vOut, all the same length.
+   */
+  adam(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    wOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    beta1: number,
+    beta2: number,
+    gradScale: number,
+    stepSize: number,
+    epsilon: number,
+  ): void;
+  /** Σx² in double precision, the same for any thread count (fusedKernels.ts's SubflowSumOfSquares). */
+  sumOfSquares(x: Float32Array): number;
   /** Element-wise tanh of x into out (out at least as long as x). */
   tanh(x: Float32Array, out: Float32Array): void;
   /** Row-wise log-softmax of x [rows, cols] into out. */
@@ -154,6 +174,7 @@ export interface NativeAddon {
   };
   /** Products of awkward shapes against a double-precision loop (run it in a child process). */
   selfTest(): { passed: boolean; products: number; worst: number; failure: string };
+  /** Threads for OpenBLAS and for the addon's own parallel loops (packed products, Adam). */
   setThreads(threads: number): void;
 }
 

@@ -153,12 +153,19 @@ static napi_value blas_info(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// setThreads(n): OpenBLAS's thread count for this process (all threads share it).
+int blas_thread_count(void) { return blas_get_threads != NULL ? blas_get_threads() : 0; }
+
+// setThreads(n): OpenBLAS's thread count and the addon's own kernels' (thread_pool.c) for this
+// process (all its threads share them).
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value arg;
   napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
-  if (blas_set_threads != NULL && argc == 1) blas_set_threads(int_arg(env, arg));
+  if (argc != 1) return throw_error(env, "setThreads: expected 1 argument");
+  const int threads = int_arg(env, arg);
+  if (threads < 1) return throw_error(env, "setThreads: the thread count must be at least 1");
+  if (blas_set_threads != NULL) blas_set_threads(threads);
+  subflow_pool_set_threads(threads);
   return NULL;
 }
 

@@ -54,9 +54,9 @@ INLINE void store_row(const float *restrict acc, const float *restrict bias, flo
 
 // One row at a time, the 32 columns of a panel in a local array the compiler vectorises.
 CLONES static void matmul_plain(const float *restrict x, long rows, long k, long n, const float *restrict packed,
-                                const float *restrict bias, float *restrict out) {
-  const long panels = (n + PANEL - 1) / PANEL;
-  for (long p = 0; p < panels; p++) {
+                                const float *restrict bias, float *restrict out, long p0,
+          long p1) {
+  for (long p = p0; p < p1; p++) {
     const long c0 = p * PANEL, width = n - c0 < PANEL ? n - c0 : PANEL;
     const float *restrict panel = packed + p * k * PANEL;
     for (long r = 0; r < rows; r++) {
@@ -96,10 +96,10 @@ AVX512 static inline __attribute__((always_inline)) void block_avx512(const floa
 }
 
 AVX512 static void matmul_avx512(const float *restrict x, long rows, long k, long n, const float *restrict packed,
-                                 const float *restrict bias, float *restrict out) {
-  const long panels = (n + PANEL - 1) / PANEL;
+                                 const float *restrict bias, float *restrict out, long p0,
+          long p1) {
   float acc[8 * PANEL];
-  for (long p = 0; p < panels; p++) {
+  for (long p = p0; p < p1; p++) {
     const long c0 = p * PANEL, width = n - c0 < PANEL ? n - c0 : PANEL;
     const float *restrict panel = packed + p * k * PANEL;
     for (long r0 = 0; r0 < rows; r0 += 8) {
@@ -154,10 +154,10 @@ AVX2 static inline __attribute__((always_inline)) void block_avx2(const float *r
 }
 
 AVX2 static void matmul_avx2(const float *restrict x, long rows, long k, long n, const float *restrict packed,
-                             const float *restrict bias, float *restrict out) {
-  const long panels = (n + PANEL - 1) / PANEL;
+                             const float *restrict bias, float *restrict out, long p0,
+          long p1) {
   float acc[6 * PANEL];
-  for (long p = 0; p < panels; p++) {
+  for (long p = p0; p < p1; p++) {
     const long c0 = p * PANEL, width = n - c0 < PANEL ? n - c0 : PANEL;
     const float *restrict panel = packed + p * k * PANEL;
     for (long r0 = 0; r0 < rows; r0 += 6) {
@@ -198,17 +198,38 @@ static int resolve_path(int path) {
   return PATH_PLAIN;
 }
 
+struct product {
+  const float *x, *packed, *bias;
+  float *out;
+  long rows, k, n;
+  int path;
+};
+
+// Panels [p0, p1) of one product: the unit the thread pool splits (each panel's columns are
+// computed whole by one thread, so the result does not depend on the thread count).
+static void product_panels(void *arg, long p0, long p1) {
+  const struct product *w = arg;
+  switch (w->path) {
+#if HAVE_SIMD_PATHS
+    case PATH_AVX512: matmul_avx512(w->x, w->rows, w->k, w->n, w->packed, w->bias, w->out, p0, p1); return;
+    case PATH_AVX2: matmul_avx2(w->x, w->rows, w->k, w->n, w->packed, w->bias, w->out, p0, p1); return;
+#endif
+    default: matmul_plain(w->x, w->rows, w->k, w->n, w->packed, w->bias, w->out, p0, p1); return;
+  }
+}
+
+// Below this many multiply-adds a chunk, handing it to another thread costs more than it saves.
+#define MIN_CHUNK_WORK (1L << 18)
+
 bool subflow_packed_matmul(const float *x, long rows, long k, long n, const float *packed, const float *bias,
                            float *out, int path) {
   path = resolve_path(path);
   if (!path_supported(path)) return false;
-  switch (path) {
-#if HAVE_SIMD_PATHS
-    case PATH_AVX512: matmul_avx512(x, rows, k, n, packed, bias, out); return true;
-    case PATH_AVX2: matmul_avx2(x, rows, k, n, packed, bias, out); return true;
-#endif
-    default: matmul_plain(x, rows, k, n, packed, bias, out); return true;
-  }
+  const struct product work = {x, packed, bias, out, rows, k, n, path};
+  const long panels = (n + PANEL - 1) / PANEL, per_panel = rows * k * PANEL;
+  const long grain = per_panel > 0 ? (MIN_CHUNK_WORK + per_panel - 1) / per_panel : panels;
+  subflow_parallel_for(panels, grain, product_panels, (void *)&work);
+  return true;
 }
 
 // packPanels(b, k, n, packed): b [k, n] → packed [packedLength(k, n)] (see pack_panels).

@@ -40,8 +40,22 @@ void gate_activations(const float *restrict xp, const float *restrict hu, float 
 void cell_forward(const float *restrict gates, const float *restrict c_prev, float *restrict h, float *restrict c,
                   long units);
 
+// OpenBLAS's thread count once it is loaded (OPENBLAS_NUM_THREADS, setThreads), 0 before (blas_load.c).
+int blas_thread_count(void);
+
+// Runs fn(ctx, begin, end) over [0, count) in chunks of `grain` items that the caller and the pool's
+// threads claim as they go (thread_pool.c); returns when every chunk has run.
+typedef void (*subflow_range_fn)(void *ctx, long begin, long end);
+void subflow_parallel_for(long count, long grain, subflow_range_fn fn, void *ctx);
+// Threads a parallel loop uses, the caller included: setThreads's count, else OpenBLAS's, else the
+// CPUs this process may run on.
+int subflow_pool_threads(void);
+void subflow_pool_set_threads(int threads);
+
 // Exports of blas_load.c: cpuFeatures, loadBlas, info, setThreads, selfTest.
 void register_blas_load(napi_env env, napi_value exports);
+// Exports of optimizer.c: adam, sumOfSquares.
+void register_optimizer(napi_env env, napi_value exports);
 // Exports of lstm.c: lstmCell, lstmCellGrad, lstmSequence, lstmSequenceGrad.
 void register_lstm(napi_env env, napi_value exports);
 

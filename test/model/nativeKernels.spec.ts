@@ -36,7 +36,14 @@ function skipWithoutAddon(context: Mocha.Context): void {
 
 function worstAbsolute(actual: number[][], expected: number[][]): number {
   expect(actual.map((a) => a.length)).to.deep.equal(expected.map((e) => e.length));
-  return Math.max(...actual.flatMap((values, i) => values.map((v, k) => Math.abs(v - expected[i][k]))));
+  let worst = 0;
+  actual.forEach((values, i) =>
+    values.forEach((v, k) => {
+      const error = Math.abs(v - expected[i][k]);
+      if (!(error <= worst)) worst = Number.isNaN(error) ? Infinity : error;
+    }),
+  );
+  return worst;
 }
 
 function uniform(rng: SeededRandom, shape: number[], scale: number): tf.Tensor {
@@ -350,6 +357,50 @@ describe('native element-wise kernels and block gather', function () {
         const { native, js } = nativeAndJs(() => [loss(logits), tf.grad(loss)(logits)]);
         logits.dispose();
         expect(worstAbsolute(native, js)).to.be.at.most(2e-6);
+      });
+
+      it('the C Adam update and Σg² match the JS loops, and Σg² is the same on any thread count', function () {
+        skipWithoutAddon(this);
+        const rng = new SeededRandom(12);
+        // Long enough for several blocks of Σg² and a part per thread; odd so the last part is short.
+        const size = 300_001;
+        const variable = uniform(rng, [size], 1);
+        const gradient = tf.concat([uniform(rng, [size - 2], 5), tf.tensor1d([1e-30, 40])]);
+        const m = uniform(rng, [size], 1e-2);
+        const v = tf.abs(uniform(rng, [size], 1e-3));
+        const attrs = { beta1: 0.9, beta2: 0.98, gradScale: 0.5, stepSize: 1e-3, epsilon: 1e-9 };
+        const { native, js } = nativeAndJs(() => [
+          ...(tf.engine().runKernel('SubflowAdam', { variable, gradient, m, v }, attrs) as tf.Tensor[]),
+          ...(tf.engine().runKernel('SubflowSumOfSquares', { x: gradient }, {}) as tf.Tensor[]),
+        ]);
+        // Float32 arithmetic against the JS loop's doubles: within a few float32 roundings of each value.
+        native.slice(0, 3).forEach((values, i) =>
+          values.forEach((value, k) => {
+            const expected = js[i][k];
+            expect(Math.abs(value - expected), `output ${i}[${k}]`).to.be.at.most(
+              4e-7 * Math.max(1, Math.abs(expected)),
+            );
+          }),
+        );
+        // The update moved the weights (a no-op kernel would pass the comparison above only if both were).
+        expect(worstAbsolute([native[0]], [Array.from(variable.dataSync())])).to.be.above(1e-4);
+        const exact = Array.from(gradient.dataSync()).reduce((sum, g) => sum + g * g, 0);
+        expect(native[3][0]).to.be.closeTo(exact, exact * 1e-6);
+        expect(native[3][0]).to.be.closeTo(js[3][0], exact * 1e-6);
+        const { addon } = loadNativeAddon();
+        const threadsBefore = addon!.info().threads || 1;
+        const values = gradient.dataSync() as Float32Array;
+        try {
+          const sums = [1, 2, 3].map((threads) => {
+            addon!.setThreads(threads);
+            return addon!.sumOfSquares(values);
+          });
+          expect(sums[1]).to.equal(sums[0]);
+          expect(sums[2]).to.equal(sums[0]);
+        } finally {
+          addon!.setThreads(threadsBefore);
+        }
+        tf.dispose([variable, gradient, m, v]);
       });
 
       it('log-softmax matches tfjs (C kernel and JS loop), rows of any range', () => {

@@ -120,6 +120,36 @@ describe('packed weight products (native/src/packed_gemm.c)', function () {
     expect(worst).to.be.below(1e-4);
   });
 
+  it('gives the same bits on one thread and on several (the pool splits whole panels)', function () {
+    const { addon, paths } = skipWithoutPacked(this);
+    const rng = new SeededRandom(5);
+    const threadsBefore = addon.info().threads || 1;
+    try {
+      for (const [rows, k, n] of [
+        [160, 512, 8000],
+        [32, 256, 2048],
+        [3, 1024, 520],
+      ] as const) {
+        const x = randomFloats(rng, rows * k);
+        const b = randomFloats(rng, k * n, 0.05);
+        const packed = new Float32Array(packedLength(k, n));
+        addon.packPanels(b, k, n, packed);
+        for (const path of paths) {
+          const outputs = [1, 2, 3].map((threads) => {
+            addon.setThreads(threads);
+            const out = new Float32Array(rows * n);
+            addon.packedMatMul(x, rows, k, n, packed, null, out, packedPathCode(path));
+            return out;
+          });
+          expect(outputs[1], `${path} ${rows}×${k}·${k}×${n}, 2 threads`).to.deep.equal(outputs[0]);
+          expect(outputs[2], `${path} ${rows}×${k}·${k}×${n}, 3 threads`).to.deep.equal(outputs[0]);
+        }
+      }
+    } finally {
+      addon.setThreads(threadsBefore);
+    }
+  });
+
   it('runs the widest path the CPU features allow, and refuses a path the CPU lacks', function () {
     const { addon, path, paths } = skipWithoutPacked(this);
     const features = addon.cpuFeatures();
