@@ -133,8 +133,14 @@ for (let run = 0; run < Number(flags.runs); run++) {
   limits.push(limitGflops);
   core = String(limit.openblas_core);
   printFigure({ ...limit, run: run + 1 });
-  // The peer's torch uses the system OpenBLAS, which takes its kernel family from this variable.
-  const peerEnv = { ...process.env, OPENBLAS_CORETYPE: core };
+  // The peer's torch uses the system OpenBLAS, which takes its kernel family from this variable;
+  // it also gets the idle-thread timeout subflow's OpenBLAS runs with (native/src/blas_load.c),
+  // which gave the peer 1,261 against 1,202 tokens/s (one run each), so no side is handicapped.
+  const peerEnv = {
+    ...process.env,
+    OPENBLAS_CORETYPE: core,
+    OPENBLAS_THREAD_TIMEOUT: process.env.OPENBLAS_THREAD_TIMEOUT ?? '4',
+  };
   for (const figure of FIGURES) {
     const peer = lastJsonLine(python, ['nmt_peer.py', ...figure.peer], peerDir, peerEnv);
     const own = lastJsonLine(

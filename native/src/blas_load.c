@@ -32,26 +32,50 @@ static char library_path[PATH_MAX] = "";
 
 static const char *const LIBRARIES[] = {"libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.so", NULL};
 
+// An environment variable set only while OpenBLAS's constructor reads it, then put back.
+struct scoped_env {
+  const char *name;
+  char *previous;
+  bool set;
+};
+
+static void scoped_env_set(struct scoped_env *e, const char *name, const char *value) {
+  e->name = name;
+  const char *current = getenv(name);
+  e->previous = current != NULL ? strdup(current) : NULL;
+  e->set = value != NULL;
+  if (e->set) setenv(name, value, 1);
+}
+
+static void scoped_env_restore(struct scoped_env *e) {
+  if (e->set) {
+    if (e->previous != NULL) setenv(e->name, e->previous, 1);
+    else unsetenv(e->name);
+  }
+  free(e->previous);
+}
+
 // Opens OpenBLAS once. With `coretype`, OPENBLAS_CORETYPE holds it while the library's constructor
 // runs and is restored right after, so neither this process's later children nor the user's
 // environment see the change. (setenv is not thread-safe; Node's other threads do not read the
 // environment at this point, which is the addon's first use of BLAS.)
+//
+// OPENBLAS_THREAD_TIMEOUT (unless the user set it) goes the same way: OpenBLAS's idle threads
+// busy-wait 2^28 cycles (≈0.1 s) after each product by default, and the addon's own thread pool
+// (thread_pool.c) runs the LSTM recurrences and the optimiser between those products, so on a
+// 2-core machine its worker shared a core with a spinning OpenBLAS thread: a training step ran at
+// 3,035–3,618 target tokens/s with the default against 3,802–4,214 with 2^4 cycles (ref-small,
+// bench/train.ts, 2-core AMD EPYC VM). Decoding was unchanged either way.
 static void load_openblas(const char *coretype) {
   load_tried = true;
-  char *previous = NULL;
-  if (coretype != NULL) {
-    const char *current = getenv("OPENBLAS_CORETYPE");
-    if (current != NULL) previous = strdup(current);
-    setenv("OPENBLAS_CORETYPE", coretype, 1);
-  }
+  struct scoped_env core, timeout;
+  scoped_env_set(&core, "OPENBLAS_CORETYPE", coretype);
+  scoped_env_set(&timeout, "OPENBLAS_THREAD_TIMEOUT", getenv("OPENBLAS_THREAD_TIMEOUT") == NULL ? "4" : NULL);
   void *handle = NULL;
   for (int i = 0; LIBRARIES[i] != NULL && handle == NULL; i++)
     handle = dlopen(LIBRARIES[i], RTLD_NOW | RTLD_LOCAL);
-  if (coretype != NULL) {
-    if (previous != NULL) setenv("OPENBLAS_CORETYPE", previous, 1);
-    else unsetenv("OPENBLAS_CORETYPE");
-    free(previous);
-  }
+  scoped_env_restore(&timeout);
+  scoped_env_restore(&core);
   if (handle == NULL) {
     snprintf(load_error, sizeof load_error, "libopenblas.so.0 not found (%s)", dlerror());
     return;

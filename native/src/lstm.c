@@ -7,6 +7,7 @@
 
 #include "approx_math.h"
 #include "subflow_native.h"
+#include "subflow_shared.h"
 
 // Gate activations of one row: sigmoid for i, f, o and tanh for g, of projection + recurrent.
 CLONES void gate_activations(const float *restrict xp, const float *restrict hu, float *restrict gates,
@@ -118,49 +119,98 @@ static napi_value lstm_cell_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// U packed for the recurrence's per-step products (packed_gemm.c), when the CPU has SIMD
+// microkernels for them: with 64 rows a step, cblas_sgemm repacks U on every call and ran at about
+// half the packed kernels' rate, split over the same threads. NULL means cblas_sgemm.
+static float *pack_recurrent(const float *u, long units, bool transposed) {
+  if (!subflow_packed_fast()) return NULL;
+  const long gates = 4 * units;
+  // Forward: B = U [H, 4H]; backward: B = Uᵀ [4H, H].
+  const long k = transposed ? gates : units, n = transposed ? units : gates;
+  float *packed = malloc(sizeof(float) * subflow_packed_length(k, n));
+  if (packed != NULL) subflow_pack(u, k, n, transposed, packed);
+  return packed;
+}
+
+// What one step of the forward pass shares with the rows it is split into.
+struct forward_step {
+  const float *xp, *mask, *h, *c, *hu;
+  float *h_next, *c_next, *out, *gates_all, *c_prev_all, *h_prev_all;
+  long time, t, units;
+};
+
+// Rows [b0, b1) of one forward step: gates and cell from x·W + b and h·U, the state kept for the
+// backward pass. `scratch` holds one row's gates when they are not kept.
+CLONES static void forward_rows(const struct forward_step *s, long b0, long b1, float *restrict scratch) {
+  const long units = s->units, gates = 4 * units;
+  for (long b = b0; b < b1; b++) {
+    const long at = b * s->time + s->t, row = b * units;
+    if (s->h_prev_all != NULL) {
+      memcpy(s->h_prev_all + at * units, s->h + row, sizeof(float) * units);
+      memcpy(s->c_prev_all + at * units, s->c + row, sizeof(float) * units);
+    }
+    if (s->mask[at] == 0.0f) {
+      // A padded step keeps the row's state (and outputs it again).
+      memcpy(s->h_next + row, s->h + row, sizeof(float) * units);
+      memcpy(s->c_next + row, s->c + row, sizeof(float) * units);
+    } else {
+      float *g = s->gates_all != NULL ? s->gates_all + at * gates : scratch;
+      gate_activations(s->xp + at * gates, s->hu + b * gates, g, units);
+      cell_forward(g, s->c + row, s->h_next + row, s->c_next + row, units);
+    }
+    memcpy(s->out + at * units, s->h_next + row, sizeof(float) * units);
+  }
+}
+
+static void forward_rows_task(void *arg, long b0, long b1) {
+  const struct forward_step *s = arg;
+  if (s->gates_all != NULL) {
+    forward_rows(s, b0, b1, NULL);
+    return;
+  }
+  float *scratch = malloc(sizeof(float) * 4 * s->units);
+  if (scratch == NULL) abort();
+  forward_rows(s, b0, b1, scratch);
+  free(scratch);
+}
+
+// Rows a chunk of a step's row loop: a few microseconds of gate arithmetic each.
+#define ROW_GRAIN 8
+
 // The forward pass of one LSTM direction over a whole sequence. Batch-major like the tensors
 // around it (no transposes): projections x·W + b [B,T,4H], outputs [B,T,H], mask [B,T]. Per step
-// the recurrent product h·U of every row is one cblas_sgemm ([B,H]·[H,4H]), the way cuDNN batches
-// it, then the gates and cell run row by row. With `gates_all`, `c_prev_all`, `h_prev_all` (each
-// batch-major, [B,T,4H] / [B,T,H] / [B,T,H]) it keeps what the backward pass needs: the activated
-// gates and the state before each step.
-CLONES static void sequence_forward(const float *restrict xp, const float *restrict u, const float *restrict initial,
-                                    const float *restrict mask, float *restrict out, float *restrict final_state,
-                                    float *restrict gates_all, float *restrict c_prev_all,
-                                    float *restrict h_prev_all, long batch, long time, long units, bool reverse,
-                                    float *restrict scratch) {
+// the recurrent product h·U of every row is one product ([B,H]·[H,4H]), the way cuDNN batches it
+// (packed U split over the threads, or cblas_sgemm), then the gates and cell run row by row, rows
+// split over the threads too. With `gates_all`, `c_prev_all`, `h_prev_all` (each batch-major,
+// [B,T,4H] / [B,T,H] / [B,T,H]) it keeps what the backward pass needs: the activated gates and the
+// state before each step.
+static void sequence_forward(const float *restrict xp, const float *restrict u, const float *restrict initial,
+                             const float *restrict mask, float *restrict out, float *restrict final_state,
+                             float *restrict gates_all, float *restrict c_prev_all, float *restrict h_prev_all,
+                             long batch, long time, long units, bool reverse, float *restrict scratch) {
   const long gates = 4 * units, state = batch * units;
-  // Two h and two c buffers (this step's and the next), h·U, and one row's gates when not kept.
-  float *h = scratch, *h_next = h + state, *c = h_next + state, *c_next = c + state, *hu = c_next + state,
-        *row_gates = hu + batch * gates;
+  // Two h and two c buffers (this step's and the next), h·U.
+  float *h = scratch, *h_next = h + state, *c = h_next + state, *c_next = c + state, *hu = c_next + state;
+  float *packed = pack_recurrent(u, units, false);
   memcpy(h, initial, sizeof(float) * state);
   memcpy(c, initial + state, sizeof(float) * state);
   for (long step = 0; step < time; step++) {
     const long t = reverse ? time - 1 - step : step;
-    blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, (int)batch, (int)gates, (int)units, 1.0f, h, (int)units, u,
-               (int)gates, 0.0f, hu, (int)gates);
-    for (long b = 0; b < batch; b++) {
-      const long at = b * time + t, row = b * units;
-      if (h_prev_all != NULL) {
-        memcpy(h_prev_all + at * units, h + row, sizeof(float) * units);
-        memcpy(c_prev_all + at * units, c + row, sizeof(float) * units);
-      }
-      if (mask[at] == 0.0f) {
-        // A padded step keeps the row's state (and outputs it again).
-        memcpy(h_next + row, h + row, sizeof(float) * units);
-        memcpy(c_next + row, c + row, sizeof(float) * units);
-      } else {
-        float *g = gates_all != NULL ? gates_all + at * gates : row_gates;
-        gate_activations(xp + at * gates, hu + b * gates, g, units);
-        cell_forward(g, c + row, h_next + row, c_next + row, units);
-      }
-      memcpy(out + at * units, h_next + row, sizeof(float) * units);
-    }
+    if (packed != NULL)
+      subflow_packed_accumulate(h, units, batch, units, gates, packed, false, hu);
+    else
+      blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, (int)batch, (int)gates, (int)units, 1.0f, h, (int)units, u,
+                 (int)gates, 0.0f, hu, (int)gates);
+    struct forward_step s = {.xp = xp, .mask = mask, .h = h, .c = c, .hu = hu, .h_next = h_next, .c_next = c_next,
+                             .out = out, .gates_all = gates_all, .c_prev_all = c_prev_all,
+                             .h_prev_all = h_prev_all, .time = time, .t = t, .units = units};
+    subflow_parallel_for(batch, ROW_GRAIN, forward_rows_task, &s);
     float *swap = h;
     h = h_next, h_next = swap;
     swap = c;
     c = c_next, c_next = swap;
   }
+  free(packed);
   memcpy(final_state, h, sizeof(float) * state);
   memcpy(final_state + state, c, sizeof(float) * state);
 }
@@ -186,37 +236,56 @@ CLONES static void cell_backward_row(const float *restrict gates, const float *r
   }
 }
 
+// What one step of the backward pass shares with the rows it is split into.
+struct backward_step {
+  const float *d_out, *gates_all, *c_prev_all, *mask;
+  float *dh, *dc, *dz_all;
+  long time, t, units;
+};
+
+static void backward_rows_task(void *arg, long b0, long b1) {
+  const struct backward_step *s = arg;
+  const long units = s->units, gates = 4 * units;
+  for (long b = b0; b < b1; b++) {
+    const long at = b * s->time + s->t, row = b * units;
+    float *dz = s->dz_all + at * gates;
+    if (s->mask[at] == 0.0f) {
+      // The padded step passed its state through: so does its gradient.
+      for (long j = 0; j < units; j++) s->dh[row + j] += s->d_out[at * units + j];
+      memset(dz, 0, sizeof(float) * gates);
+      continue;
+    }
+    cell_backward_row(s->gates_all + at * gates, s->c_prev_all + at * units, s->d_out + at * units, s->dh + row,
+                      s->dc + row, dz, units);
+  }
+}
+
 // Backpropagation through time of sequence_forward: d_value holds dOutputs [B,T,H] then dh and dc
 // of the final state [2,B,H]. Writes dz = d(x·W + b) [B,T,4H], dU = Σₜ h₍ₜ₋₁₎ᵀ·dzₜ as one product
 // over all steps ([H, B·T]·[B·T, 4H]) and the initial state's gradient [2,B,H].
-CLONES static void sequence_backward(const float *restrict d_value, const float *restrict gates_all,
-                                     const float *restrict c_prev_all, const float *restrict h_prev_all,
-                                     const float *restrict u, const float *restrict mask, float *restrict dz_all,
-                                     float *restrict d_u, float *restrict d_initial, long batch, long time,
-                                     long units, bool reverse) {
+static void sequence_backward(const float *restrict d_value, const float *restrict gates_all,
+                              const float *restrict c_prev_all, const float *restrict h_prev_all,
+                              const float *restrict u, const float *restrict mask, float *restrict dz_all,
+                              float *restrict d_u, float *restrict d_initial, long batch, long time, long units,
+                              bool reverse) {
   const long gates = 4 * units, state = batch * units;
   const float *d_out = d_value, *d_final = d_value + batch * time * units;
   float *dh = d_initial, *dc = d_initial + state;
+  float *packed = pack_recurrent(u, units, true);
   memcpy(dh, d_final, sizeof(float) * state);
   memcpy(dc, d_final + state, sizeof(float) * state);
   for (long step = time - 1; step >= 0; step--) {
     const long t = reverse ? time - 1 - step : step;
-    for (long b = 0; b < batch; b++) {
-      const long at = b * time + t, row = b * units;
-      float *dz = dz_all + at * gates;
-      if (mask[at] == 0.0f) {
-        // The padded step passed its state through: so does its gradient.
-        for (long j = 0; j < units; j++) dh[row + j] += d_out[at * units + j];
-        memset(dz, 0, sizeof(float) * gates);
-        continue;
-      }
-      cell_backward_row(gates_all + at * gates, c_prev_all + at * units, d_out + at * units, dh + row, dc + row,
-                        dz, units);
-    }
+    struct backward_step s = {d_out, gates_all, c_prev_all, mask, dh, dc, dz_all, time, t, units};
+    subflow_parallel_for(batch, ROW_GRAIN, backward_rows_task, &s);
     // dh₋₁ += dzₜ·Uᵀ, the rows of dzₜ being T·4H apart in the batch-major dz.
-    blas_sgemm(ROW_MAJOR, NO_TRANS, TRANS, (int)batch, (int)units, (int)gates, 1.0f, dz_all + t * gates,
-               (int)(time * gates), u, (int)gates, 1.0f, dh, (int)units);
+    if (packed != NULL)
+      subflow_packed_accumulate(dz_all + t * gates, time * gates, batch, gates, units, packed, true, dh);
+    else
+      blas_sgemm(ROW_MAJOR, NO_TRANS, TRANS, (int)batch, (int)units, (int)gates, 1.0f, dz_all + t * gates,
+                 (int)(time * gates), u, (int)gates, 1.0f, dh, (int)units);
   }
+  free(packed);
   blas_sgemm(ROW_MAJOR, TRANS, NO_TRANS, (int)units, (int)gates, (int)(batch * time), 1.0f, h_prev_all, (int)units,
              dz_all, (int)gates, 0.0f, d_u, (int)gates);
 }
@@ -244,7 +313,7 @@ static napi_value lstm_sequence(napi_env env, napi_callback_info info) {
       (keep && (a[6] == NULL || a[7] == NULL || len[5] < steps * gates || len[6] < steps * units ||
                 len[7] < steps * units)))
     return throw_error(env, "lstmSequence: shapes do not fit the arrays");
-  float *scratch = malloc(sizeof(float) * (4 * (size_t)batch * units + (size_t)batch * gates + gates));
+  float *scratch = malloc(sizeof(float) * (4 * (size_t)batch * units + (size_t)batch * gates));
   if (scratch == NULL) return throw_error(env, "lstmSequence: out of memory");
   sequence_forward(a[0], a[1], a[2], a[3], a[4], a[4] + steps * units, keep ? a[5] : NULL, keep ? a[6] : NULL,
                    keep ? a[7] : NULL, batch, time, units, reverse, scratch);

@@ -34,39 +34,58 @@ static const char *const PATH_NAMES[] = {"auto", "plain", "avx2", "avx512"};
 
 long subflow_packed_length(long k, long n) { return (n + PANEL - 1) / PANEL * k * PANEL; }
 
-// B [k, n] row-major → panels [⌈n/32⌉][k][32], the columns past n zero.
-static void pack_panels(const float *restrict b, long k, long n, float *restrict packed) {
+// B [k, n] row-major → panels [⌈n/32⌉][k][32], the columns past n zero. With `transposed`, b holds
+// Bᵀ [n, k] row-major (the LSTM backward pass multiplies by Uᵀ): copied in 32×32 tiles, so both the
+// reads and the writes stay within a few cache lines at a time.
+static void pack_panels(const float *restrict b, long k, long n, bool transposed, float *restrict packed) {
   const long panels = (n + PANEL - 1) / PANEL;
   for (long p = 0; p < panels; p++) {
     const long c0 = p * PANEL, width = n - c0 < PANEL ? n - c0 : PANEL;
     float *restrict panel = packed + p * k * PANEL;
-    for (long i = 0; i < k; i++) {
-      memcpy(panel + i * PANEL, b + i * n + c0, sizeof(float) * width);
-      if (width < PANEL) memset(panel + i * PANEL + width, 0, sizeof(float) * (PANEL - width));
+    if (!transposed) {
+      for (long i = 0; i < k; i++) {
+        memcpy(panel + i * PANEL, b + i * n + c0, sizeof(float) * width);
+        if (width < PANEL) memset(panel + i * PANEL + width, 0, sizeof(float) * (PANEL - width));
+      }
+      continue;
+    }
+    for (long i0 = 0; i0 < k; i0 += PANEL) {
+      const long height = k - i0 < PANEL ? k - i0 : PANEL;
+      for (long i = i0; i < i0 + height; i++)
+        for (long j = 0; j < PANEL; j++) panel[i * PANEL + j] = j < width ? b[(c0 + j) * k + i] : 0.0f;
     }
   }
 }
 
-// Writes acc (one row of a panel, 32 values) + bias to out, only the first `width` columns.
-INLINE void store_row(const float *restrict acc, const float *restrict bias, float *restrict out, long width) {
-  for (long j = 0; j < width; j++) out[j] = acc[j] + (bias != NULL ? bias[j] : 0.0f);
+// One product: out [rows, n] (=, or += with `accumulate`) x · B + bias, x's rows `lda` apart.
+struct product {
+  const float *x, *packed, *bias;
+  float *out;
+  long rows, lda, k, n;
+  bool accumulate;
+  int path;
+};
+
+// Writes acc (one row of a panel, 32 values) + bias (+ out) to out, only the first `width` columns.
+INLINE void store_row(const float *restrict acc, const float *restrict bias, bool accumulate, float *restrict out,
+                      long width) {
+  for (long j = 0; j < width; j++) out[j] = acc[j] + (bias != NULL ? bias[j] : 0.0f) + (accumulate ? out[j] : 0.0f);
 }
 
 // One row at a time, the 32 columns of a panel in a local array the compiler vectorises.
-CLONES static void matmul_plain(const float *restrict x, long rows, long k, long n, const float *restrict packed,
-                                const float *restrict bias, float *restrict out, long p0,
-          long p1) {
+CLONES static void matmul_plain(const struct product *w, long p0, long p1) {
+  const long k = w->k, n = w->n;
   for (long p = p0; p < p1; p++) {
     const long c0 = p * PANEL, width = n - c0 < PANEL ? n - c0 : PANEL;
-    const float *restrict panel = packed + p * k * PANEL;
-    for (long r = 0; r < rows; r++) {
+    const float *restrict panel = w->packed + p * k * PANEL;
+    for (long r = 0; r < w->rows; r++) {
       float acc[PANEL] = {0};
-      const float *restrict xr = x + r * k;
+      const float *restrict xr = w->x + r * w->lda;
       for (long i = 0; i < k; i++) {
         const float a = xr[i];
         for (int j = 0; j < PANEL; j++) acc[j] += a * panel[i * PANEL + j];
       }
-      store_row(acc, bias != NULL ? bias + c0 : NULL, out + r * n + c0, width);
+      store_row(acc, w->bias != NULL ? w->bias + c0 : NULL, w->accumulate, w->out + r * n + c0, width);
     }
   }
 }
@@ -76,15 +95,15 @@ CLONES static void matmul_plain(const float *restrict x, long rows, long k, long
 #define AVX2 __attribute__((target("avx2,fma")))
 
 // Rows [mr ≤ 8] × one panel: 16 accumulators, each B row loaded once for all mr rows.
-AVX512 static inline __attribute__((always_inline)) void block_avx512(const float *restrict x, long k, int mr,
-                                                                      const float *restrict panel,
+AVX512 static inline __attribute__((always_inline)) void block_avx512(const float *restrict x, long lda, long k,
+                                                                      int mr, const float *restrict panel,
                                                                       float *restrict acc) {
   __m512 c[8][2];
   for (int r = 0; r < 8; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
   for (long i = 0; i < k; i++) {
     const __m512 b0 = _mm512_loadu_ps(panel + i * PANEL), b1 = _mm512_loadu_ps(panel + i * PANEL + 16);
     for (int r = 0; r < mr; r++) {
-      const __m512 a = _mm512_set1_ps(x[r * k + i]);
+      const __m512 a = _mm512_set1_ps(x[r * lda + i]);
       c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
       c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
     }
@@ -95,38 +114,43 @@ AVX512 static inline __attribute__((always_inline)) void block_avx512(const floa
   }
 }
 
-AVX512 static void matmul_avx512(const float *restrict x, long rows, long k, long n, const float *restrict packed,
-                                 const float *restrict bias, float *restrict out, long p0,
-          long p1) {
+AVX512 static void matmul_avx512(const struct product *w, long p0, long p1) {
+  const long k = w->k, n = w->n, lda = w->lda;
+  const float *restrict bias = w->bias;
   float acc[8 * PANEL];
   for (long p = p0; p < p1; p++) {
     const long c0 = p * PANEL, width = n - c0 < PANEL ? n - c0 : PANEL;
-    const float *restrict panel = packed + p * k * PANEL;
-    for (long r0 = 0; r0 < rows; r0 += 8) {
-      const int mr = rows - r0 < 8 ? (int)(rows - r0) : 8;
+    const float *restrict panel = w->packed + p * k * PANEL;
+    for (long r0 = 0; r0 < w->rows; r0 += 8) {
+      const int mr = w->rows - r0 < 8 ? (int)(w->rows - r0) : 8;
+      const float *restrict x = w->x + r0 * lda;
       // A constant row count lets the compiler unroll the row loop and keep every accumulator in a register.
       switch (mr) {
-        case 8: block_avx512(x + r0 * k, k, 8, panel, acc); break;
-        case 7: block_avx512(x + r0 * k, k, 7, panel, acc); break;
-        case 6: block_avx512(x + r0 * k, k, 6, panel, acc); break;
-        case 5: block_avx512(x + r0 * k, k, 5, panel, acc); break;
-        case 4: block_avx512(x + r0 * k, k, 4, panel, acc); break;
-        case 3: block_avx512(x + r0 * k, k, 3, panel, acc); break;
-        case 2: block_avx512(x + r0 * k, k, 2, panel, acc); break;
-        default: block_avx512(x + r0 * k, k, 1, panel, acc); break;
+        case 8: block_avx512(x, lda, k, 8, panel, acc); break;
+        case 7: block_avx512(x, lda, k, 7, panel, acc); break;
+        case 6: block_avx512(x, lda, k, 6, panel, acc); break;
+        case 5: block_avx512(x, lda, k, 5, panel, acc); break;
+        case 4: block_avx512(x, lda, k, 4, panel, acc); break;
+        case 3: block_avx512(x, lda, k, 3, panel, acc); break;
+        case 2: block_avx512(x, lda, k, 2, panel, acc); break;
+        default: block_avx512(x, lda, k, 1, panel, acc); break;
       }
       for (int r = 0; r < mr; r++) {
-        float *restrict o = out + (r0 + r) * n + c0;
+        float *restrict o = w->out + (r0 + r) * n + c0;
         if (width == PANEL) {
           __m512 v0 = _mm512_loadu_ps(acc + r * PANEL), v1 = _mm512_loadu_ps(acc + r * PANEL + 16);
           if (bias != NULL) {
             v0 = _mm512_add_ps(v0, _mm512_loadu_ps(bias + c0));
             v1 = _mm512_add_ps(v1, _mm512_loadu_ps(bias + c0 + 16));
           }
+          if (w->accumulate) {
+            v0 = _mm512_add_ps(v0, _mm512_loadu_ps(o));
+            v1 = _mm512_add_ps(v1, _mm512_loadu_ps(o + 16));
+          }
           _mm512_storeu_ps(o, v0);
           _mm512_storeu_ps(o + 16, v1);
         } else {
-          store_row(acc + r * PANEL, bias != NULL ? bias + c0 : NULL, o, width);
+          store_row(acc + r * PANEL, bias != NULL ? bias + c0 : NULL, w->accumulate, o, width);
         }
       }
     }
@@ -134,7 +158,7 @@ AVX512 static void matmul_avx512(const float *restrict x, long rows, long k, lon
 }
 
 // Rows [mr ≤ 6] × half a panel (16 columns): 12 accumulators of the 16 AVX2 registers.
-AVX2 static inline __attribute__((always_inline)) void block_avx2(const float *restrict x, long k, int mr,
+AVX2 static inline __attribute__((always_inline)) void block_avx2(const float *restrict x, long lda, long k, int mr,
                                                                   const float *restrict half,
                                                                   float *restrict acc) {
   __m256 c[6][2];
@@ -142,7 +166,7 @@ AVX2 static inline __attribute__((always_inline)) void block_avx2(const float *r
   for (long i = 0; i < k; i++) {
     const __m256 b0 = _mm256_loadu_ps(half + i * PANEL), b1 = _mm256_loadu_ps(half + i * PANEL + 8);
     for (int r = 0; r < mr; r++) {
-      const __m256 a = _mm256_broadcast_ss(x + r * k + i);
+      const __m256 a = _mm256_broadcast_ss(x + r * lda + i);
       c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
       c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
     }
@@ -153,27 +177,28 @@ AVX2 static inline __attribute__((always_inline)) void block_avx2(const float *r
   }
 }
 
-AVX2 static void matmul_avx2(const float *restrict x, long rows, long k, long n, const float *restrict packed,
-                             const float *restrict bias, float *restrict out, long p0,
-          long p1) {
+AVX2 static void matmul_avx2(const struct product *w, long p0, long p1) {
+  const long k = w->k, n = w->n, lda = w->lda;
   float acc[6 * PANEL];
   for (long p = p0; p < p1; p++) {
     const long c0 = p * PANEL, width = n - c0 < PANEL ? n - c0 : PANEL;
-    const float *restrict panel = packed + p * k * PANEL;
-    for (long r0 = 0; r0 < rows; r0 += 6) {
-      const int mr = rows - r0 < 6 ? (int)(rows - r0) : 6;
+    const float *restrict panel = w->packed + p * k * PANEL;
+    for (long r0 = 0; r0 < w->rows; r0 += 6) {
+      const int mr = w->rows - r0 < 6 ? (int)(w->rows - r0) : 6;
+      const float *restrict x = w->x + r0 * lda;
       for (int half = 0; half < 2; half++) {
         switch (mr) {
-          case 6: block_avx2(x + r0 * k, k, 6, panel + half * 16, acc + half * 16); break;
-          case 5: block_avx2(x + r0 * k, k, 5, panel + half * 16, acc + half * 16); break;
-          case 4: block_avx2(x + r0 * k, k, 4, panel + half * 16, acc + half * 16); break;
-          case 3: block_avx2(x + r0 * k, k, 3, panel + half * 16, acc + half * 16); break;
-          case 2: block_avx2(x + r0 * k, k, 2, panel + half * 16, acc + half * 16); break;
-          default: block_avx2(x + r0 * k, k, 1, panel + half * 16, acc + half * 16); break;
+          case 6: block_avx2(x, lda, k, 6, panel + half * 16, acc + half * 16); break;
+          case 5: block_avx2(x, lda, k, 5, panel + half * 16, acc + half * 16); break;
+          case 4: block_avx2(x, lda, k, 4, panel + half * 16, acc + half * 16); break;
+          case 3: block_avx2(x, lda, k, 3, panel + half * 16, acc + half * 16); break;
+          case 2: block_avx2(x, lda, k, 2, panel + half * 16, acc + half * 16); break;
+          default: block_avx2(x, lda, k, 1, panel + half * 16, acc + half * 16); break;
         }
       }
       for (int r = 0; r < mr; r++)
-        store_row(acc + r * PANEL, bias != NULL ? bias + c0 : NULL, out + (r0 + r) * n + c0, width);
+        store_row(acc + r * PANEL, w->bias != NULL ? w->bias + c0 : NULL, w->accumulate,
+                  w->out + (r0 + r) * n + c0, width);
     }
   }
 }
@@ -198,38 +223,47 @@ static int resolve_path(int path) {
   return PATH_PLAIN;
 }
 
-struct product {
-  const float *x, *packed, *bias;
-  float *out;
-  long rows, k, n;
-  int path;
-};
-
 // Panels [p0, p1) of one product: the unit the thread pool splits (each panel's columns are
 // computed whole by one thread, so the result does not depend on the thread count).
 static void product_panels(void *arg, long p0, long p1) {
   const struct product *w = arg;
   switch (w->path) {
 #if HAVE_SIMD_PATHS
-    case PATH_AVX512: matmul_avx512(w->x, w->rows, w->k, w->n, w->packed, w->bias, w->out, p0, p1); return;
-    case PATH_AVX2: matmul_avx2(w->x, w->rows, w->k, w->n, w->packed, w->bias, w->out, p0, p1); return;
+    case PATH_AVX512: matmul_avx512(w, p0, p1); return;
+    case PATH_AVX2: matmul_avx2(w, p0, p1); return;
 #endif
-    default: matmul_plain(w->x, w->rows, w->k, w->n, w->packed, w->bias, w->out, p0, p1); return;
+    default: matmul_plain(w, p0, p1); return;
   }
 }
 
 // Below this many multiply-adds a chunk, handing it to another thread costs more than it saves.
 #define MIN_CHUNK_WORK (1L << 18)
 
+static void run_product(const struct product *work) {
+  const long panels = (work->n + PANEL - 1) / PANEL, per_panel = work->rows * work->k * PANEL;
+  const long grain = per_panel > 0 ? (MIN_CHUNK_WORK + per_panel - 1) / per_panel : panels;
+  subflow_parallel_for(panels, grain, product_panels, (void *)work);
+}
+
 bool subflow_packed_matmul(const float *x, long rows, long k, long n, const float *packed, const float *bias,
                            float *out, int path) {
   path = resolve_path(path);
   if (!path_supported(path)) return false;
-  const struct product work = {x, packed, bias, out, rows, k, n, path};
-  const long panels = (n + PANEL - 1) / PANEL, per_panel = rows * k * PANEL;
-  const long grain = per_panel > 0 ? (MIN_CHUNK_WORK + per_panel - 1) / per_panel : panels;
-  subflow_parallel_for(panels, grain, product_panels, (void *)&work);
+  const struct product work = {x, packed, bias, out, rows, k, k, n, false, path};
+  run_product(&work);
   return true;
+}
+
+bool subflow_packed_fast(void) { return resolve_path(PATH_AUTO) != PATH_PLAIN; }
+
+void subflow_pack(const float *b, long k, long n, bool transposed, float *packed) {
+  pack_panels(b, k, n, transposed, packed);
+}
+
+void subflow_packed_accumulate(const float *x, long lda, long rows, long k, long n, const float *packed,
+                               bool accumulate, float *out) {
+  const struct product work = {x, packed, NULL, out, rows, lda, k, n, accumulate, resolve_path(PATH_AUTO)};
+  run_product(&work);
 }
 
 // packPanels(b, k, n, packed): b [k, n] → packed [packedLength(k, n)] (see pack_panels).
@@ -244,7 +278,7 @@ static napi_value pack_panels_fn(napi_env env, napi_callback_info info) {
   const long k = int_arg(env, args[1]), n = int_arg(env, args[2]);
   if (k < 1 || n < 1 || b_len < (size_t)(k * n) || packed_len < (size_t)subflow_packed_length(k, n))
     return throw_error(env, "packPanels: shapes do not fit the arrays");
-  pack_panels(b, k, n, packed);
+  pack_panels(b, k, n, false, packed);
   return NULL;
 }
 

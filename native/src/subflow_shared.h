@@ -20,6 +20,13 @@ long subflow_packed_length(long k, long n);
 // CPU has. False when `path` cannot run on this CPU.
 bool subflow_packed_matmul(const float *x, long rows, long k, long n, const float *packed, const float *bias,
                            float *out, int path);
+// Whether the packed products run SIMD microkernels here (AVX2 or AVX-512), not the plain loop.
+bool subflow_packed_fast(void);
+// Packs B [k, n] (or, `transposed`, from Bᵀ stored [n, k]) into packed [subflow_packed_length(k, n)].
+void subflow_pack(const float *b, long k, long n, bool transposed, float *packed);
+// out [rows, n] = x · B, or out += x · B with `accumulate`, x's rows `lda` apart; the widest path.
+void subflow_packed_accumulate(const float *x, long lda, long rows, long k, long n, const float *packed,
+                               bool accumulate, float *out);
 // Adds the packed products' functions to the addon's exports (packed_gemm.c).
 void subflow_register_packed(napi_env env, napi_value exports);
 // Adds the int8 kernels' functions to the addon's exports (int8_kernels.c).

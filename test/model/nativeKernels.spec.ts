@@ -285,65 +285,71 @@ describe('native element-wise kernels and block gather', function () {
         expect(worstAbsolute(native, js)).to.be.at.most(2e-6);
       });
 
-      it('the native LSTM sequence and its backpropagation through time equal the per-step path and plain tfjs (both directions, padded rows)', async function () {
-        if (!loadNativeAddon().status.available) this.skip();
-        const rng = new SeededRandom(21);
-        const [batch, time, size, units] = [5, 7, 6, 19];
-        const inputs = uniform(rng, [batch, time, size], 1.5) as tf.Tensor3D;
-        const kernel = uniform(rng, [size, 4 * units], 0.6) as tf.Tensor2D;
-        const recurrent = uniform(rng, [units, 4 * units], 0.6) as tf.Tensor2D;
-        const bias = uniform(rng, [4 * units], 0.5) as tf.Tensor1D;
-        const h0 = uniform(rng, [batch, units], 0.8) as tf.Tensor2D;
-        const c0 = uniform(rng, [batch, units], 2) as tf.Tensor2D;
-        const lengths = [7, 3, 5, 1, 7];
-        const mask = tf.tensor2d(
-          lengths.flatMap((n) => Array.from({ length: time }, (_, t) => (t < n ? 1 : 0))),
-          [batch, time],
-        );
-        const weightsOut = uniform(rng, [batch, time, units], 1);
-        const weightsFinal = uniform(rng, [2, batch, units], 1);
-        /** Outputs, final state and the gradients of a weighted sum of them w.r.t. every input, per direction. */
-        const run = (): tf.Tensor[] =>
-          [false, true].flatMap((reverse) => {
-            const forward = (
-              x: tf.Tensor,
-              w: tf.Tensor,
-              u: tf.Tensor,
-              b: tf.Tensor,
-              h: tf.Tensor,
-              c: tf.Tensor,
-            ) =>
-              runLstm(
-                x as tf.Tensor3D,
-                { kernel: w as tf.Tensor2D, recurrent: u as tf.Tensor2D, bias: b as tf.Tensor1D },
-                { h: h as tf.Tensor2D, c: c as tf.Tensor2D },
-                { mask, reverse },
-              );
-            const result = forward(inputs, kernel, recurrent, bias, h0, c0);
-            const grads = tf.grads((x, w, u, b, h, c) => {
-              const r = forward(x, w, u, b, h, c);
-              return tf.add(
-                tf.sum(tf.mul(r.outputs, weightsOut)),
-                tf.sum(tf.mul(tf.stack([r.h, r.c]), weightsFinal)),
-              );
-            })([inputs, kernel, recurrent, bias, h0, c0]);
-            return [result.outputs, result.h, result.c, ...grads];
-          });
-        const read = (): number[][] => tf.tidy(() => run().map((t) => Array.from(t.dataSync())));
-        const profile = await tf.profile(() => tf.tidy(() => void run()));
-        const kernelNames = new Set(profile.kernels.map((k) => k.name));
-        expect(kernelNames).to.include.keys('SubflowLstmSequence', 'SubflowLstmSequenceGrad');
-        const native = read();
-        setLstmSequenceKernelsEnabled(false);
-        const perStep = read();
-        setFusedKernelsEnabled(false);
-        const plain = read();
-        setFusedKernelsEnabled(true);
-        setLstmSequenceKernelsEnabled(true);
-        tf.dispose([inputs, kernel, recurrent, bias, h0, c0, mask, weightsOut, weightsFinal]);
-        expect(worstAbsolute(native, perStep), 'vs the per-step fused path').to.be.at.most(1e-5);
-        expect(worstAbsolute(native, plain), 'vs plain tfjs ops').to.be.at.most(5e-5);
-      });
+      // The second case is large enough for the recurrent products and the row loops to be split
+      // over the thread pool (several chunks of panels and of rows a step).
+      for (const [batch, time, size, units] of [
+        [5, 7, 6, 19],
+        [41, 6, 10, 72],
+      ]) {
+        it(`the native LSTM sequence and its backpropagation through time equal the per-step path and plain tfjs (both directions, padded rows; ${batch} rows, ${units} units)`, async function () {
+          if (!loadNativeAddon().status.available) this.skip();
+          const rng = new SeededRandom(21);
+          const inputs = uniform(rng, [batch, time, size], 1.5) as tf.Tensor3D;
+          const kernel = uniform(rng, [size, 4 * units], 0.6) as tf.Tensor2D;
+          const recurrent = uniform(rng, [units, 4 * units], 0.6) as tf.Tensor2D;
+          const bias = uniform(rng, [4 * units], 0.5) as tf.Tensor1D;
+          const h0 = uniform(rng, [batch, units], 0.8) as tf.Tensor2D;
+          const c0 = uniform(rng, [batch, units], 2) as tf.Tensor2D;
+          const lengths = Array.from({ length: batch }, (_, b) => [time, 3, 5, 1, time][b % 5]);
+          const mask = tf.tensor2d(
+            lengths.flatMap((n) => Array.from({ length: time }, (_, t) => (t < n ? 1 : 0))),
+            [batch, time],
+          );
+          const weightsOut = uniform(rng, [batch, time, units], 1);
+          const weightsFinal = uniform(rng, [2, batch, units], 1);
+          /** Outputs, final state and the gradients of a weighted sum of them w.r.t. every input, per direction. */
+          const run = (): tf.Tensor[] =>
+            [false, true].flatMap((reverse) => {
+              const forward = (
+                x: tf.Tensor,
+                w: tf.Tensor,
+                u: tf.Tensor,
+                b: tf.Tensor,
+                h: tf.Tensor,
+                c: tf.Tensor,
+              ) =>
+                runLstm(
+                  x as tf.Tensor3D,
+                  { kernel: w as tf.Tensor2D, recurrent: u as tf.Tensor2D, bias: b as tf.Tensor1D },
+                  { h: h as tf.Tensor2D, c: c as tf.Tensor2D },
+                  { mask, reverse },
+                );
+              const result = forward(inputs, kernel, recurrent, bias, h0, c0);
+              const grads = tf.grads((x, w, u, b, h, c) => {
+                const r = forward(x, w, u, b, h, c);
+                return tf.add(
+                  tf.sum(tf.mul(r.outputs, weightsOut)),
+                  tf.sum(tf.mul(tf.stack([r.h, r.c]), weightsFinal)),
+                );
+              })([inputs, kernel, recurrent, bias, h0, c0]);
+              return [result.outputs, result.h, result.c, ...grads];
+            });
+          const read = (): number[][] => tf.tidy(() => run().map((t) => Array.from(t.dataSync())));
+          const profile = await tf.profile(() => tf.tidy(() => void run()));
+          const kernelNames = new Set(profile.kernels.map((k) => k.name));
+          expect(kernelNames).to.include.keys('SubflowLstmSequence', 'SubflowLstmSequenceGrad');
+          const native = read();
+          setLstmSequenceKernelsEnabled(false);
+          const perStep = read();
+          setFusedKernelsEnabled(false);
+          const plain = read();
+          setFusedKernelsEnabled(true);
+          setLstmSequenceKernelsEnabled(true);
+          tf.dispose([inputs, kernel, recurrent, bias, h0, c0, mask, weightsOut, weightsFinal]);
+          expect(worstAbsolute(native, perStep), 'vs the per-step fused path').to.be.at.most(1e-5);
+          expect(worstAbsolute(native, plain), 'vs plain tfjs ops').to.be.at.most(5e-5);
+        });
+      }
 
       it('the C label-smoothed cross-entropy and its gradient match the JS loop (PAD rows, peaked rows)', function () {
         skipWithoutAddon(this);
