@@ -351,18 +351,24 @@ describe('native element-wise kernels and block gather', function () {
         });
       }
 
-      it('the C label-smoothed cross-entropy and its gradient match the JS loop (PAD rows, peaked rows)', function () {
+      it('the C label-smoothed cross-entropy and its gradient match the JS loop (PAD rows, peaked rows; rows split over threads)', function () {
         skipWithoutAddon(this);
         const rng = new SeededRandom(10);
-        const logits = tf.concat(
-          [uniform(rng, [5, 300], 15), uniform(rng, [2, 300], 1e-2)],
-          0,
-        ) as tf.Tensor2D;
-        const targets = Int32Array.from([5, 0, 299, 17, 0, 3, 1]);
-        const loss = (z: tf.Tensor): tf.Scalar => labelSmoothedCrossEntropy(z as tf.Tensor2D, targets, 0.1);
-        const { native, js } = nativeAndJs(() => [loss(logits), tf.grad(loss)(logits)]);
-        logits.dispose();
-        expect(worstAbsolute(native, js)).to.be.at.most(2e-6);
+        // 7 rows of 300 run as one chunk; 60 rows of 3,000 as several, on every thread of the pool.
+        for (const [rows, vocab] of [
+          [7, 300],
+          [60, 3000],
+        ]) {
+          const logits = tf.concat(
+            [uniform(rng, [rows - 2, vocab], 15), uniform(rng, [2, vocab], 1e-2)],
+            0,
+          ) as tf.Tensor2D;
+          const targets = Int32Array.from({ length: rows }, (_, n) => [5, 0, vocab - 1, 17, 0, 3, 1][n % 7]);
+          const loss = (z: tf.Tensor): tf.Scalar => labelSmoothedCrossEntropy(z as tf.Tensor2D, targets, 0.1);
+          const { native, js } = nativeAndJs(() => [loss(logits), tf.grad(loss)(logits)]);
+          logits.dispose();
+          expect(worstAbsolute(native, js), `${rows} × ${vocab}`).to.be.at.most(2e-6);
+        }
       });
 
       it('the C Adam update and Σg² match the JS loops, and Σg² is the same on any thread count', function () {
