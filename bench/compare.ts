@@ -12,6 +12,10 @@
 // family subflow chose), and the peer's process gets that family as OPENBLAS_CORETYPE. Every line
 // names the family (openblas_core) and gives both sides' FLOP rates (gflops, peer_gflops, counted
 // analytically by _flops.ts) as a share of the limit.
+//
+// subflow's side runs as users run it: compiled JavaScript (tsconfig.bench.json builds train.ts,
+// decode.ts, limit.ts and what they import into .bench-build/ first, as `npm pack` builds dist/),
+// not through tsx, whose TypeScript loader thread added 50–60 MB to every process's peak RSS.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -55,6 +59,22 @@ function lastJsonLine(
   return JSON.parse(line) as Record<string, unknown>;
 }
 
+/** Compiles the benchmarks (tsconfig.bench.json) and returns the folder of their JavaScript. */
+function buildBenchmarks(): string {
+  const root = join(benchDir, '..');
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.bench.json')], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `compare: compiling the benchmarks failed: ${result.stdout}${result.stderr}`.slice(0, 4000),
+    );
+  }
+  return join(root, '.bench-build', 'bench');
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -91,7 +111,7 @@ const FIGURES: Figure[] = [
   {
     bench: 'train',
     field: 'tokens_per_second',
-    ours: ['train.ts', '--backend', flags.backend, '--iters', flags.iters],
+    ours: ['train.js', '--backend', flags.backend, '--iters', flags.iters],
     ownField: 'tokens_per_second',
     peer: ['bench-train', '--iters', flags.iters],
     peerField: 'train_tokens_per_sec',
@@ -101,7 +121,7 @@ const FIGURES: Figure[] = [
     bench: 'decode',
     variant: variant === 'beam' ? 'beam5' : 'greedy',
     field: 'sentences_per_second',
-    ours: ['decode.ts', '--backend', flags.backend, '--variant', variant],
+    ours: ['decode.js', '--backend', flags.backend, '--variant', variant],
     ownField: 'sentences_per_second',
     peer: ['bench-decode', '--variant', variant],
     peerField: 'sentences_per_sec',
@@ -120,15 +140,12 @@ interface Collected {
 }
 
 const gflops = (value: number): number => Number((value / 1e9).toFixed(1));
+const compiledDir = buildBenchmarks();
 const collected = new Map<Figure, Collected>();
 const limits: number[] = [];
 let core = '';
 for (let run = 0; run < Number(flags.runs); run++) {
-  const limit = lastJsonLine(
-    process.execPath,
-    ['--import', 'tsx', join(benchDir, 'limit.ts')],
-    join(benchDir, '..'),
-  );
+  const limit = lastJsonLine(process.execPath, [join(compiledDir, 'limit.js')], join(benchDir, '..'));
   const limitGflops = Number(limit.gflops);
   limits.push(limitGflops);
   core = String(limit.openblas_core);
@@ -145,7 +162,7 @@ for (let run = 0; run < Number(flags.runs); run++) {
     const peer = lastJsonLine(python, ['nmt_peer.py', ...figure.peer], peerDir, peerEnv);
     const own = lastJsonLine(
       process.execPath,
-      ['--import', 'tsx', join(benchDir, figure.ours[0]), ...figure.ours.slice(1)],
+      [join(compiledDir, figure.ours[0]), ...figure.ours.slice(1)],
       join(benchDir, '..'),
     );
     if (own.openblas_core !== core) {
