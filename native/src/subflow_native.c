@@ -446,6 +446,28 @@ static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// The decoder step's per-row work between its products: gates, cell and attention of rows [r0, r1).
+struct step_rows {
+  const float *xp, *hu, *c, *keys, *values, *mask;
+  float *h_out, *c_out, *combined, *weights;
+  long src_len, units, value_dim;
+};
+
+static void decoder_step_rows(void *arg, long r0, long r1) {
+  const struct step_rows *w = arg;
+  const long units = w->units, gates = 4 * units, src_len = w->src_len, value_dim = w->value_dim;
+  float *row_gates = malloc(sizeof(float) * gates);
+  if (row_gates == NULL) abort();
+  for (long r = r0; r < r1; r++) {
+    gate_activations(w->xp + r * gates, w->hu + r * gates, row_gates, units);
+    cell_forward(row_gates, w->c + r * units, w->h_out + r * units, w->c_out + r * units, units);
+  }
+  free(row_gates);
+  attention_step_rows(w->h_out + r0 * units, w->keys + r0 * src_len * units, w->values + r0 * src_len * value_dim,
+                      w->mask + r0 * src_len, w->combined + r0 * (value_dim + units), w->weights + r0 * src_len,
+                      r1 - r0, src_len, units, value_dim);
+}
+
 // decoderStep(ids, h, c, keys, values, mask, embedding, kernel, recurrent, bias, combine, outKernel,
 //   outBias, logits, hOut, cOut, weights, rows, srcLen, emb, units, valueDim, attUnits, vocab
 //   [, packedKernel, packedRecurrent, packedCombine, packedOut, path]):
@@ -504,11 +526,11 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
   const long vocab_in = (long)(len[5] / (size_t)emb);
   for (long r = 0; r < rows; r++)
     if (ids[r] < 0 || ids[r] >= vocab_in) return throw_error(env, "decoderStep: token id outside the embedding");
-  // One scratch block: embedded rows, x·W + b, h·U, gates of one row, [context; h'], W_c·[c; h'], h̃.
-  float *scratch = malloc(sizeof(float) * (rows * emb + 2 * rows * gates + gates + rows * comb + 2 * rows * att));
+  // One scratch block: embedded rows, x·W + b, h·U, [context; h'], W_c·[c; h'], h̃.
+  float *scratch = malloc(sizeof(float) * (rows * emb + 2 * rows * gates + rows * comb + 2 * rows * att));
   if (scratch == NULL) return throw_error(env, "decoderStep: out of memory");
-  float *x = scratch, *xp = x + rows * emb, *hu = xp + rows * gates, *row_gates = hu + rows * gates,
-        *combined = row_gates + gates, *pre_tanh = combined + rows * comb, *attentional = pre_tanh + rows * att;
+  float *x = scratch, *xp = x + rows * emb, *hu = xp + rows * gates, *combined = hu + rows * gates,
+        *pre_tanh = combined + rows * comb, *attentional = pre_tanh + rows * att;
   for (long r = 0; r < rows; r++) memcpy(x + r * emb, embedding + (long)ids[r] * emb, sizeof(float) * emb);
   bool ran = true;
   if (packed[0] != NULL) {
@@ -525,11 +547,9 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
     free(scratch);
     return throw_error(env, "decoderStep: that packed path cannot run on this CPU");
   }
-  for (long r = 0; r < rows; r++) {
-    gate_activations(xp + r * gates, hu + r * gates, row_gates, units);
-    cell_forward(row_gates, c + r * units, h_out + r * units, c_out + r * units, units);
-  }
-  attention_step_rows(h_out, keys, values, mask, combined, weights, rows, src_len, units, value_dim);
+  struct step_rows work = {xp, hu, c, keys, values, mask, h_out, c_out, combined, weights, src_len, units, value_dim};
+  // Rows a chunk: each is ≈2·4·units activations and 2·srcLen·units attention products.
+  subflow_parallel_for(rows, 8, decoder_step_rows, &work);
   if (packed[2] != NULL)
     subflow_packed_matmul(combined, rows, comb, att, packed[2], NULL, pre_tanh, path);
   else

@@ -211,10 +211,11 @@ describe('native element-wise kernels and block gather', function () {
         dispose();
       });
 
-      it('the one-call native decoder step equals the op-by-op step (log-probabilities, state, attention; padded sources)', async function () {
+      it('the one-call native decoder step equals the op-by-op step (log-probabilities, state, attention; padded sources; rows split over threads)', async function () {
         skipWithoutAddon(this);
         const model = tinyModel();
-        const batch = makeBatch(tinyPairs());
+        // 21 rows: the step's row work runs as several chunks of the thread pool.
+        const batch = makeBatch(Array.from({ length: 7 }, () => tinyPairs()).flat());
         const steps = (): number[][] => {
           const values: number[][] = [];
           forEachDecodeStep(
