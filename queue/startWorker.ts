@@ -29,7 +29,7 @@ export interface WorkerOptions {
   concurrency?: number;
   /** tfjs backend for translation (`--backend`). Default auto. */
   backend?: string;
-  /** OpenBLAS threads of this process, so several workers on one host share its cores. */
+  /** Threads of this process's matrix products and native loops (OpenBLAS and subflow's pool), so several workers on one host share its cores. */
   threads?: number;
   /** Lock time of a job; a dead worker's job is taken again after it. Default 30 s. */
   lockDurationMs?: number;
@@ -68,7 +68,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     if (addon) addon.setThreads(options.threads);
     log(
       addon
-        ? `worker: OpenBLAS threads ${options.threads}`
+        ? `worker: ${options.threads} threads for OpenBLAS and the native kernels`
         : 'worker: --threads has no effect: the native OpenBLAS addon is not loaded',
     );
   }

@@ -1,5 +1,5 @@
 // A small pool of worker threads that split one loop with the calling thread, for the addon's own
-// kernels (the packed decoder products, the optimiser's passes). OpenBLAS threads its own products;
+// kernels (packed products, LSTM recurrence rows, top-k, loss rows, Adam). OpenBLAS threads its own products;
 // these loops run outside it, and on one thread a 2-core machine gave the peer's 2-thread OpenBLAS
 // twice our share of the CPU in decoding.
 //
@@ -31,6 +31,8 @@
 // How long an idle worker spins before it sleeps: long enough to span the gaps between one decoder
 // step's products, short enough not to matter to a machine that is otherwise busy.
 #define SPIN_NS 200000L
+// The first part of that spin, before it turns to sched_yield.
+#define POLITE_NS 20000L
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,8 +83,12 @@ static void *worker_main(void *arg) {
   for (;;) {
     uint32_t current = generation_of(atomic_load_explicit(&claim, memory_order_acquire));
     const long until = now_ns() + SPIN_NS;
+    const long polite = now_ns() + POLITE_NS;
     for (int spin = 0; current == seen; spin++) {
-      CPU_RELAX();
+      // Past the first microseconds, spin by yielding: a thread of OpenBLAS or of V8 that wants this
+      // core gets it at once (measured: training 3,998 against 3,769 tokens/s, median of 3 each).
+      if ((spin & 63) == 63 && now_ns() > polite) sched_yield();
+      else CPU_RELAX();
       if ((spin & 63) == 63 && now_ns() > until) break;
       current = generation_of(atomic_load_explicit(&claim, memory_order_acquire));
     }

@@ -63,7 +63,7 @@ export function registerWorkerCommand(program: Command): void {
     .addOption(backendOption('tfjs backend for translation (training: the config’s)', false))
     .option(
       '--threads <n>',
-      'OpenBLAS threads of this worker, so workers sharing a host do not oversubscribe it',
+      'threads of this worker (OpenBLAS and the native kernels), so workers sharing a host do not oversubscribe it',
       integer(1),
     )
     .option(
