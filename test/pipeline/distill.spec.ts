@@ -276,6 +276,9 @@ stages:
       texts.filter((text, i) => text === reverseTranslation(held[i])).length / held.length;
     const studentRight = share(studentOut.map((t) => t.text));
     const teacherRight = share(teacherOut.map((t) => t.text));
-    expect(studentRight, `student ${studentRight}, teacher ${teacherRight}`).to.be.at.least(0.8);
+    // The corpus's own targets are all "nada": a student that did not learn from the teacher gets none
+    // right. Learning from the teacher's outputs, it plateaus at 0.77–0.83 after 250–400 steps, the exact
+    // value moving with float rounding (threaded kernels, float Adam), so the bar sits below that band.
+    expect(studentRight, `student ${studentRight}, teacher ${teacherRight}`).to.be.at.least(0.65);
   });
 });
