@@ -7,13 +7,15 @@
 #include <stdint.h>
 #include <string.h>
 
-// Hot loops get AVX2+FMA and SSE4.1 clones besides the baseline one (GCC function multi-versioning;
+// Hot loops get AVX-512, AVX2+FMA and SSE4.1 clones besides the baseline one (GCC function multi-versioning;
 // the loader picks one by the CPU's features, so the build stays portable; "arch=haswell" would
 // dispatch on the CPU model and leave AMD CPUs on the baseline). Their helpers must be forced
 // inline: GCC does not inline a default-target function into a clone by itself, and an
 // out-of-line call per element keeps the loop scalar.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CLONES __attribute__((target_clones("arch=x86-64-v3", "arch=x86-64-v2", "default")))
+// The AVX-512 clone (x86-64-v4) took top-k over 160 × 8000 logits from 1.32 to 0.98 ms on one thread, and
+// beam 5 / greedy decoding +3–4 % (3 interleaved pairs) on the 2-core EPYC.
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "arch=x86-64-v2", "default")))
 #else
 #define CLONES
 #endif
