@@ -195,7 +195,11 @@ describe('subflow translate', function () {
         .replace(/^[-–—]/, '')
         .split(/\s+/)
         .filter(Boolean).length;
-    const bare = (text: string) => text.replace(/<[^<>]*>/g, '').replace(/\s+/g, ' ').trim();
+    const bare = (text: string) =>
+      text
+        .replace(/<[^<>]*>/g, '')
+        .replace(/\s+/g, ' ')
+        .trim();
     let shortened = 0;
     translated.document.cues.forEach((cue, i) => {
       if (bare(cue.text) === bare(source.document.cues[i].text)) return;
