@@ -39,7 +39,9 @@ export function submissionEvents(id: string, options: { redisUrl: string }): Obs
       subscriber.next(event);
       if (finished.size === inputs.size) subscriber.complete();
     };
-    const completed = (jobId: string, value: TranslateJobResult) =>
+    const completed = (jobId: string, value: TranslateJobResult | null | undefined) => {
+      // No result yet (a job read just before it completed): its 'completed' event brings it.
+      if (!value) return;
       finish({
         kind: 'completed',
         jobId,
@@ -48,6 +50,7 @@ export function submissionEvents(id: string, options: { redisUrl: string }): Obs
         cues: value.cues,
         skipped: value.skipped,
       });
+    };
     const failed = (jobId: string, reason: string) =>
       finish({ kind: 'failed', jobId, input: inputs.get(jobId)!, code: failureCode(reason), reason });
 
@@ -87,8 +90,13 @@ export function submissionEvents(id: string, options: { redisUrl: string }): Obs
       for (const file of parent.data.files) {
         const job = await Job.fromId<unknown, TranslateJobResult>(translate, file.jobId);
         const state = job ? await job.getState() : 'unknown';
-        if (state === 'completed' && job) completed(file.jobId, job.returnvalue);
-        else if (state === 'failed' && job) failed(file.jobId, job.failedReason);
+        if (state === 'completed' && job) {
+          // Completed between reading the job and reading its state: its result is read again.
+          const result =
+            job.returnvalue ??
+            (await Job.fromId<unknown, TranslateJobResult>(translate, file.jobId))?.returnvalue;
+          if (result) completed(file.jobId, result);
+        } else if (state === 'failed' && job) failed(file.jobId, job.failedReason);
         else if (state === 'unknown')
           failed(file.jobId, `the job of ${file.input} was removed from the queue`);
       }
