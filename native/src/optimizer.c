@@ -57,12 +57,6 @@ CLONES static void squares_blocks(void *arg, long first, long last) {
   }
 }
 
-static bool number_arg(napi_env env, napi_value value, double *out) {
-  if (napi_get_value_double(env, value, out) == napi_ok) return true;
-  napi_throw_type_error(env, NULL, "expected a number");
-  return false;
-}
-
 // adam(w, g, m, v, wOut, mOut, vOut, beta1, beta2, gradScale, stepSize, epsilon): one Adam update of
 // one variable (all arrays the same length).
 static napi_value adam(napi_env env, napi_callback_info info) {
@@ -73,11 +67,9 @@ static napi_value adam(napi_env env, napi_callback_info info) {
   float *a[7];
   size_t len[7];
   if (!float_args(env, args, 7, a, len)) return NULL;
-  double beta1, beta2, grad_scale, step_size, epsilon;
-  if (!number_arg(env, args[7], &beta1) || !number_arg(env, args[8], &beta2) ||
-      !number_arg(env, args[9], &grad_scale) || !number_arg(env, args[10], &step_size) ||
-      !number_arg(env, args[11], &epsilon))
-    return NULL;
+  const double beta1 = double_arg(env, args[7]), beta2 = double_arg(env, args[8]),
+               grad_scale = double_arg(env, args[9]), step_size = double_arg(env, args[10]),
+               epsilon = double_arg(env, args[11]);
   for (int i = 1; i < 7; i++)
     if (len[i] < len[0]) return throw_error(env, "adam: the arrays differ in length");
   // 1 − β₂ in double: in float, 1 − 0.98f is already 1e-6 off.

@@ -216,11 +216,13 @@ static bool path_supported(int path) {
 }
 
 // The path `path` means here: PATH_AUTO becomes the widest the CPU supports.
+// Read once: every product of every decoder and recurrence step asks.
 static int resolve_path(int path) {
+  static int widest = PATH_AUTO;
   if (path != PATH_AUTO) return path;
-  if (path_supported(PATH_AVX512)) return PATH_AVX512;
-  if (path_supported(PATH_AVX2)) return PATH_AVX2;
-  return PATH_PLAIN;
+  if (widest == PATH_AUTO)
+    widest = path_supported(PATH_AVX512) ? PATH_AVX512 : path_supported(PATH_AVX2) ? PATH_AVX2 : PATH_PLAIN;
+  return widest;
 }
 
 // Panels [p0, p1) of one product: the unit the thread pool splits (each panel's columns are

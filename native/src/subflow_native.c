@@ -63,6 +63,12 @@ int int_arg(napi_env env, napi_value value) {
   return result;
 }
 
+double double_arg(napi_env env, napi_value value) {
+  double result = 0.0;
+  napi_get_value_double(env, value, &result);
+  return result;
+}
+
 bool bool_arg(napi_env env, napi_value value) {
   bool result = false;
   napi_get_value_bool(env, value, &result);
@@ -264,9 +270,7 @@ static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
       !float_array(env, args[3], &loss, &len[2]) || !float_array(env, args[4], &grad_all, &len[3]))
     return NULL;
   const long rows = int_arg(env, args[5]), vocab = int_arg(env, args[6]);
-  double smoothing_arg = 0;
-  napi_get_value_double(env, args[7], &smoothing_arg);
-  const float smoothing = (float)smoothing_arg;
+  const float smoothing = (float)double_arg(env, args[7]);
   if (rows < 0 || vocab < 1 || len[0] < (size_t)(rows * vocab) || targets_len < (size_t)rows ||
       len[1] < (size_t)rows || len[2] < (size_t)rows || len[3] < (size_t)(rows * vocab))
     return throw_error(env, "smoothedXent: shapes do not fit the arrays");

@@ -29,6 +29,7 @@ bool float_array(napi_env env, napi_value value, float **data, size_t *length);
 bool optional_floats(napi_env env, napi_value value, float **data, size_t *length);
 bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length);
 int int_arg(napi_env env, napi_value value);
+double double_arg(napi_env env, napi_value value);
 bool bool_arg(napi_env env, napi_value value);
 void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback);
 // Reads `count` Float32Array arguments into `arrays` (lengths in `lengths`); false on a type error.
