@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { blasKernelsActive } from './kernels/blasKernels.js';
+import { outputLossKernelActive } from './kernels/outputLossKernel.js';
 import { lossWeights } from './loss.js';
 import { releaseEarly } from './ops.js';
 
@@ -13,7 +14,8 @@ const CHUNK_ROWS = 256;
  * the [tokens, vocab] logits and their gradient — the two largest tensors of a step, and the
  * allocations that fragment the wasm heap — never exist whole. Same value and gradients as
  * `labelSmoothedCrossEntropy(matMul2d(h, W, b), …)` up to float rounding; needs the fused kernels
- * (wasm, cpu).
+ * (wasm, cpu). With the native addon the whole op is one kernel call (`SubflowOutputLoss`, the
+ * same chunks in C); the tfjs chunk loop below is its reference.
  * @param hidden  attentional vectors h̃, [tokens, units]
  * @param kernel  W_o, [units, vocab]
  * @param bias    b_o, [vocab]
@@ -31,8 +33,24 @@ export function outputLayerLoss(
   const vocab = kernel.shape[1];
   const weights = lossWeights(targets);
   const blas = blasKernelsActive();
+  const native = outputLossKernelActive();
   const op = tf.customGrad((hArg, wArg, bArg, save) => {
     const [h, w, b] = [hArg as tf.Tensor2D, wArg as tf.Tensor2D, bArg as tf.Tensor1D];
+    if (native) {
+      const [perToken, ...gradients] = tf.engine().runKernel(
+        'SubflowOutputLoss',
+        {
+          hidden: h,
+          kernel: w,
+          bias: b,
+          targets: tf.tensor1d(targets, 'int32'),
+          weights: tf.tensor1d(weights),
+        },
+        { smoothing, chunkRows: CHUNK_ROWS },
+      ) as tf.Tensor[];
+      (save as tf.GradSaveFunc)(gradients);
+      return { value: tf.sum(perToken) as tf.Scalar, gradFunc: savedGradients };
+    }
     const kernelT = blas ? undefined : tf.transpose(w);
     let loss = tf.scalar(0);
     let dKernel = tf.zeros([units, vocab]) as tf.Tensor2D;
@@ -80,15 +98,17 @@ export function outputLayerLoss(
     if (chunks[0] !== h) tf.dispose(chunks);
     if (kernelT) kernelT.dispose();
     (save as tf.GradSaveFunc)(gradients);
-    return {
-      value: loss,
-      // The loss is normally the value differentiated (dy = 1): the saved gradients are then the answer.
-      gradFunc: (dy, saved) => {
-        const scale = (dy as tf.Tensor).dataSync()[0];
-        const result = saved.map((g) => (scale === 1 ? tf.clone(g) : tf.mul(g, scale)));
-        return releaseEarly(result, saved);
-      },
-    };
+    return { value: loss, gradFunc: savedGradients };
   });
   return op(hidden, kernel, bias) as tf.Scalar;
+}
+
+/**
+ * The gradients made with the forward pass, scaled by dy. The loss is normally the value
+ * differentiated (dy = 1): the saved gradients are then the answer, shared rather than copied.
+ */
+function savedGradients(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] {
+  const scale = (dy as tf.Tensor).dataSync()[0];
+  const result = saved.map((g) => (scale === 1 ? tf.clone(g) : tf.mul(g, scale)));
+  return releaseEarly(result, saved);
 }

@@ -4,6 +4,7 @@ import { registerCopyKernels } from './copyKernels.js';
 import { attentionStepKernel, decoderStepKernel } from './decodeKernels.js';
 import { registerNativeElementwiseKernels } from './nativeElementwise.js';
 import { nativeKernels } from './nativeAddon.js';
+import { outputLossKernel } from './outputLossKernel.js';
 import { lstmSequenceGradKernel, lstmSequenceKernel } from './sequenceKernels.js';
 
 /**
@@ -22,6 +23,8 @@ import { lstmSequenceGradKernel, lstmSequenceKernel } from './sequenceKernels.js
  *   attention, and of the whole one-layer decoder (native only).
  * - `SubflowLstmSequence`, `SubflowLstmSequenceGrad` (sequenceKernels.ts): a whole LSTM direction
  *   and its backpropagation through time in one call each (native only).
+ * - `SubflowOutputLoss` (outputLossKernel.ts): the output layer, the loss and their gradients of a
+ *   training step in one call (native only).
  *
  * The LSTM cell, its gradient and the log-softmax run in C when the native addon is built
  * (nativeAddon.ts: a vectorised polynomial exp instead of Math.exp, 3–4× faster); the JS loops
@@ -311,6 +314,7 @@ const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }
   { name: 'SubflowDecoderStep', make: decoderStepKernel },
   { name: 'SubflowLstmSequence', make: lstmSequenceKernel },
   { name: 'SubflowLstmSequenceGrad', make: lstmSequenceGradKernel },
+  { name: 'SubflowOutputLoss', make: outputLossKernel },
 ];
 
 /** Names of the fused kernels (registered for wasm and cpu). */

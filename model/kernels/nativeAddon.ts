@@ -94,6 +94,28 @@ export interface NativeAddon {
     smoothing: number,
   ): void;
   /**
+   * The output layer and its loss for training, as outputLossKernel.ts's SubflowOutputLoss: per
+   * token the label-smoothed loss of logits = hidden·kernel + bias, and the gradients of their
+   * sum w.r.t. hidden [tokens, units], kernel [units, vocab] and bias [vocab], `chunkRows` rows of
+   * logits at a time.
+   */
+  outputLoss(
+    hidden: Float32Array,
+    kernel: Float32Array,
+    bias: Float32Array,
+    targets: Int32Array,
+    weights: Float32Array,
+    loss: Float32Array,
+    dHidden: Float32Array,
+    dKernel: Float32Array,
+    dBias: Float32Array,
+    tokens: number,
+    units: number,
+    vocab: number,
+    smoothing: number,
+    chunkRows: number,
+  ): void;
+  /**
    * Per row of logits [rows, cols]: the k best log-probabilities (logit − logsumexp, best first),
    * their columns and how many are filled (as searchInternals.ts's topKLogSoftmaxRows), and the
    * log-probability of column `extra`; outputs [rows·k], [rows·k], [rows], [rows].

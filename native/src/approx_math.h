@@ -53,4 +53,17 @@ INLINE float tanh_approx(float x) {
   return fabsf(x) < 0.125f ? small : big;
 }
 
+// The largest of x[0..n) (−∞ for n = 0), in eight lanes so it vectorises.
+INLINE float row_max(const float *restrict x, long n) {
+  float lanes[8];
+  for (int j = 0; j < 8; j++) lanes[j] = -INFINITY;
+  long k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int j = 0; j < 8; j++) lanes[j] = x[k + j] > lanes[j] ? x[k + j] : lanes[j];
+  float max = lanes[0];
+  for (int j = 1; j < 8; j++) max = lanes[j] > max ? lanes[j] : max;
+  for (; k < n; k++) max = x[k] > max ? x[k] : max;
+  return max;
+}
+
 #endif

@@ -1,7 +1,7 @@
 // subflow's native kernels for the tfjs wasm and cpu backends, on typed-array views of tensor
 // memory (zero copies): single-precision matrix products through the machine's OpenBLAS (loaded by
 // blas_load.c), and the loops that dominate once the products are fast (LSTM cell and its
-// gradient, label-smoothed loss, log-softmax, tanh, per-row top k from logits, a step of
+// gradient, log-softmax, tanh, per-row top k from logits, a step of
 // attention, a whole decoder step) with a polynomial exp that the compiler can vectorise.
 #define _GNU_SOURCE
 #include <math.h>
@@ -169,18 +169,6 @@ bool float_args(napi_env env, napi_value *args, size_t count, float **arrays, si
 
 // max of x[0..n) over eight independent lanes (−∞ for n = 0; NaN is passed over): a single
 // running max is a serial dependency chain, and `a > b ? a : b` per lane maps onto (v)maxps.
-INLINE float row_max(const float *restrict x, long n) {
-  float lanes[8];
-  for (int j = 0; j < 8; j++) lanes[j] = -INFINITY;
-  long k = 0;
-  for (; k + 8 <= n; k += 8)
-    for (int j = 0; j < 8; j++) lanes[j] = x[k + j] > lanes[j] ? x[k + j] : lanes[j];
-  float max = lanes[0];
-  for (int j = 1; j < 8; j++) max = lanes[j] > max ? lanes[j] : max;
-  for (; k < n; k++) max = x[k] > max ? x[k] : max;
-  return max;
-}
-
 // The rows of log_softmax; compiled for AVX2+FMA and for the x86-64 baseline, picked at load time.
 CLONES static void log_softmax_rows(const float *restrict in, float *restrict out_all, long rows, long cols) {
   for (long r = 0; r < rows; r++) {
@@ -207,76 +195,6 @@ static napi_value log_softmax(napi_env env, napi_callback_info info) {
   if (rows < 0 || cols < 1 || len[0] < (size_t)(rows * cols) || len[1] < (size_t)(rows * cols))
     return throw_error(env, "logSoftmax: shapes do not fit the arrays");
   log_softmax_rows(a[0], a[1], rows, cols);
-  return NULL;
-}
-
-struct xent_pass {
-  const float *z_all, *w;
-  const int32_t *targets;
-  float *loss, *grad_all;
-  long vocab;
-  float smoothing;
-};
-
-// Rows [r0, r1) of smoothed_xent (below; the thread pool's unit); compiled for AVX2+FMA and for the
-// x86-64 baseline.
-CLONES static void smoothed_xent_rows(void *arg, long r0, long r1) {
-  const struct xent_pass *p = arg;
-  const float *restrict z_all = p->z_all, *restrict w = p->w;
-  const int32_t *restrict targets = p->targets;
-  float *restrict loss = p->loss, *restrict grad_all = p->grad_all;
-  const long vocab = p->vocab;
-  const float smoothing = p->smoothing, uniform = smoothing / (float)vocab;
-  for (long n = r0; n < r1; n++) {
-    const float *restrict z = z_all + n * vocab;
-    float *restrict grad = grad_all + n * vocab;
-    const float weight = w[n];
-    const int32_t gold = targets[n];
-    if (weight == 0.0f || gold < 0 || gold >= vocab) {
-      loss[n] = 0.0f;
-      memset(grad, 0, sizeof(float) * vocab);
-      continue;
-    }
-    const float max = row_max(z, vocab);
-    float sum_exp = 0.0f, sum_z = 0.0f;
-    for (long k = 0; k < vocab; k++) {
-      const float e = exp_approx(z[k] - max);
-      grad[k] = e;
-      sum_exp += e;
-      sum_z += z[k];
-    }
-    const float scale = weight / sum_exp, offset = weight * uniform;
-    for (long k = 0; k < vocab; k++) grad[k] = grad[k] * scale - offset;
-    grad[gold] -= weight * (1.0f - smoothing);
-    const float lse = max + logf(sum_exp);
-    loss[n] = weight * (lse - (1.0f - smoothing) * z[gold] - uniform * sum_z);
-  }
-}
-
-// smoothedXent(logits, targets, weights, loss, grad, rows, vocab, smoothing): label-smoothed
-// cross-entropy per row and its gradient w.r.t. the logits (model/kernels/fusedKernels.ts's SubflowSmoothedXent):
-// loss = w·(lse(z) − (1−ε)·z_y − ε/V·Σz), grad = w·(softmax(z) − ε/V − (1−ε)·[k = y]).
-static napi_value smoothed_xent(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value args[8];
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 8) return throw_error(env, "smoothedXent: expected 8 arguments");
-  int32_t *targets;
-  size_t targets_len = 0;
-  if (!int_array(env, args[1], &targets, &targets_len)) return NULL;
-  float *z_all, *w, *loss, *grad_all;
-  size_t len[4];
-  if (!float_array(env, args[0], &z_all, &len[0]) || !float_array(env, args[2], &w, &len[1]) ||
-      !float_array(env, args[3], &loss, &len[2]) || !float_array(env, args[4], &grad_all, &len[3]))
-    return NULL;
-  const long rows = int_arg(env, args[5]), vocab = int_arg(env, args[6]);
-  const float smoothing = (float)double_arg(env, args[7]);
-  if (rows < 0 || vocab < 1 || len[0] < (size_t)(rows * vocab) || targets_len < (size_t)rows ||
-      len[1] < (size_t)rows || len[2] < (size_t)rows || len[3] < (size_t)(rows * vocab))
-    return throw_error(env, "smoothedXent: shapes do not fit the arrays");
-  struct xent_pass pass = {z_all, w, targets, loss, grad_all, vocab, smoothing};
-  // Rows a chunk: ≈30k logits, tens of microseconds of work.
-  subflow_parallel_for(rows, 1 + 30000 / vocab, smoothed_xent_rows, &pass);
   return NULL;
 }
 
@@ -603,7 +521,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "gemm", gemm);
   register_lstm(env, exports);
   register_optimizer(env, exports);
-  export_function(env, exports, "smoothedXent", smoothed_xent);
+  register_output_loss(env, exports);
   export_function(env, exports, "topKLogSoftmax", top_k_log_softmax);
   export_function(env, exports, "decoderStep", decoder_step);
   export_function(env, exports, "attentionStep", attention_step);

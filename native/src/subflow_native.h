@@ -59,5 +59,7 @@ void register_blas_load(napi_env env, napi_value exports);
 void register_optimizer(napi_env env, napi_value exports);
 // Exports of lstm.c: lstmCell, lstmCellGrad, lstmSequence, lstmSequenceGrad.
 void register_lstm(napi_env env, napi_value exports);
+// Exports of output_loss.c: smoothedXent, outputLoss.
+void register_output_loss(napi_env env, napi_value exports);
 
 #endif
