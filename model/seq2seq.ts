@@ -26,6 +26,7 @@ import { registerInt8Kernels, type Int8DecoderWeights } from './kernels/int8Kern
 import {
   packedProducts,
   packMatrix,
+  packStacked,
   packedPathCode,
   type PackedDecoderWeights,
 } from './kernels/packedKernels.js';
@@ -228,7 +229,7 @@ export class Seq2Seq {
   private packed?: { sources: tf.DataId[]; weights: PackedDecoderWeights };
 
   /**
-   * W, U, W_c and W_o packed for the native decoder step's packed products (kernels/packedKernels.ts),
+   * [W; U], W_c and W_o packed for the native decoder step's packed products (kernels/packedKernels.ts),
    * packed on the first step and again whenever one of them has changed (a training step gives a
    * variable new data); undefined when the packed products cannot run here.
    */
@@ -244,12 +245,15 @@ export class Seq2Seq {
     ];
     if (this.packed?.sources.every((id, i) => id === matrices[i].dataId)) return this.packed.weights;
     this.packed = undefined;
-    const [kernel, recurrent, combine, out] = matrices.map((m) =>
-      packMatrix(products.addon, m as tf.Tensor2D),
-    );
+    const [kernel, recurrent, combine, out] = matrices as tf.Tensor2D[];
     this.packed = {
       sources: matrices.map((m) => m.dataId),
-      weights: { kernel, recurrent, combine, out, path: packedPathCode('auto') },
+      weights: {
+        gates: packStacked(products.addon, [kernel, recurrent]),
+        combine: packMatrix(products.addon, combine),
+        out: packMatrix(products.addon, out),
+        path: packedPathCode('auto'),
+      },
     };
     return this.packed.weights;
   }

@@ -112,7 +112,7 @@ const DECODER_STEP_INPUTS = [
  * the attention step above, h̃ = tanh(W_c [c; h']) and logits = h̃·W_o + b_o — the same products and
  * loops as the op-by-op path, without its ~20 dispatches and allocations a step. Inputs: ids [R]
  * int32, h and c [1, R, D], keys [R, S, D], values [R, S, E], mask [R, S], then the weights.
- * Outputs: logits [R, V], h' and c' [1, R, D], attention [R, S]. attrs.packed (optional): W, U,
+ * Outputs: logits [R, V], h' and c' [1, R, D], attention [R, S]. attrs.packed (optional): [W; U],
  * W_c and W_o packed for the packed products (packedKernels.ts), used instead of cblas_sgemm. Needs
  * the native addon (callers check `nativeKernels()`).
  */
@@ -152,7 +152,7 @@ export function decoderStepKernel(backendName: JsKernelBackend) {
       values.shape[2],
       combine.shape[1],
       vocab,
-      ...(packed ? [packed.kernel, packed.recurrent, packed.combine, packed.out, packed.path] : []),
+      ...(packed ? [packed.gates, packed.combine, packed.out, packed.path] : []),
     );
     return io.result(infos);
   };

@@ -151,7 +151,7 @@ export interface NativeAddon {
   ): void;
   /**
    * One decoder step of a one-layer Luong model in one call (decodeKernels.ts's SubflowDecoderStep):
-   * 16 arrays, 7 sizes, then optionally W, U, W_c, W_o packed (packedKernels.ts) and the path.
+   * 16 arrays, 7 sizes, then optionally [W; U], W_c, W_o packed (packedKernels.ts) and the path.
    */
   decoderStep(ids: Int32Array, ...arraysSizesThenPacked: (Float32Array | number)[]): void;
   /**

@@ -13,6 +13,11 @@
 CLONES void gate_activations(const float *restrict xp, const float *restrict hu, float *restrict gates,
                              long units) {
   const long sigmoid_end = 3 * units;
+  if (hu == NULL) {  // xp already holds x·W + b + h·U (the decoder step's stacked product)
+    for (long j = 0; j < sigmoid_end; j++) gates[j] = sigmoid_approx(xp[j]);
+    for (long j = sigmoid_end; j < 4 * units; j++) gates[j] = tanh_approx(xp[j]);
+    return;
+  }
   for (long j = 0; j < sigmoid_end; j++) gates[j] = sigmoid_approx(xp[j] + hu[j]);
   for (long j = sigmoid_end; j < 4 * units; j++) gates[j] = tanh_approx(xp[j] + hu[j]);
 }

@@ -35,7 +35,8 @@ void export_function(napi_env env, napi_value exports, const char *name, napi_ca
 // Reads `count` Float32Array arguments into `arrays` (lengths in `lengths`); false on a type error.
 bool float_args(napi_env env, napi_value *args, size_t count, float **arrays, size_t *lengths);
 
-// Gate activations of one row (lstm.c): sigmoid for i, f, o and tanh for g, of projection + recurrent.
+// Gate activations of one row (lstm.c): sigmoid for i, f, o and tanh for g, of projection + recurrent
+// (hu NULL: xp is already their sum).
 void gate_activations(const float *restrict xp, const float *restrict hu, float *restrict gates, long units);
 // c = f·c₋₁ + i·g, h = o·tanh(c) for one row (lstm.c).
 void cell_forward(const float *restrict gates, const float *restrict c_prev, float *restrict h, float *restrict c,
