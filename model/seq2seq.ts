@@ -20,6 +20,7 @@ import {
   selectEncoderRows,
   type EncoderState,
 } from './encoder.js';
+import { seededDropout } from './kernels/dropoutKernel.js';
 import { fusedKernelsActive, logSoftmaxRows, registerFusedKernels } from './kernels/fusedKernels.js';
 import { nativeKernels } from './kernels/nativeAddon.js';
 import { registerInt8Kernels, type Int8DecoderWeights } from './kernels/int8Kernels.js';
@@ -319,7 +320,7 @@ export class Seq2Seq {
     const rate = this.config.dropout;
     if (rate === 0) return NO_DROPOUT;
     let call = 0;
-    return (x) => tf.dropout(x, rate, undefined, seed + 7919 * ++call);
+    return (x) => seededDropout(x, rate, seed + 7919 * ++call);
   }
 }
 

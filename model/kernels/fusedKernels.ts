@@ -4,6 +4,7 @@ import { registerCopyKernels } from './copyKernels.js';
 import { attentionStepKernel, decoderStepKernel } from './decodeKernels.js';
 import { registerNativeElementwiseKernels } from './nativeElementwise.js';
 import { nativeKernels } from './nativeAddon.js';
+import { dropoutKernel } from './dropoutKernel.js';
 import { outputLossKernel } from './outputLossKernel.js';
 import { lstmSequenceGradKernel, lstmSequenceKernel } from './sequenceKernels.js';
 
@@ -25,6 +26,8 @@ import { lstmSequenceGradKernel, lstmSequenceKernel } from './sequenceKernels.js
  *   and its backpropagation through time in one call each (native only).
  * - `SubflowOutputLoss` (outputLossKernel.ts): the output layer, the loss and their gradients of a
  *   training step in one call (native only).
+ * - `SubflowDropout` (dropoutKernel.ts): dropout with a mask hashed from (seed, index), so its
+ *   gradient needs no saved mask (native only).
  *
  * The LSTM cell, its gradient and the log-softmax run in C when the native addon is built
  * (nativeAddon.ts: a vectorised polynomial exp instead of Math.exp, 3–4× faster); the JS loops
@@ -315,6 +318,7 @@ const FUSED: { name: string; make: (backend: JsKernelBackend) => tf.KernelFunc }
   { name: 'SubflowLstmSequence', make: lstmSequenceKernel },
   { name: 'SubflowLstmSequenceGrad', make: lstmSequenceGradKernel },
   { name: 'SubflowOutputLoss', make: outputLossKernel },
+  { name: 'SubflowDropout', make: dropoutKernel },
 ];
 
 /** Names of the fused kernels (registered for wasm and cpu). */

@@ -172,6 +172,11 @@ export interface NativeAddon {
     stepSize: number,
     epsilon: number,
   ): void;
+  /**
+   * out = x·mask/keep over n elements, the mask a hash of (seed, index), so the same seed gives the
+   * same mask (dropoutKernel.ts's SubflowDropout); seed an integer in [0, 2^53).
+   */
+  dropout(x: Float32Array, out: Float32Array, n: number, keep: number, seed: number): void;
   /** Σx² in double precision, the same for any thread count (fusedKernels.ts's SubflowSumOfSquares). */
   sumOfSquares(x: Float32Array): number;
   /** Element-wise tanh of x into out (out at least as long as x). */

@@ -526,6 +526,7 @@ NAPI_MODULE_INIT() {
   register_lstm(env, exports);
   register_optimizer(env, exports);
   register_output_loss(env, exports);
+  register_dropout(env, exports);
   export_function(env, exports, "topKLogSoftmax", top_k_log_softmax);
   export_function(env, exports, "decoderStep", decoder_step);
   export_function(env, exports, "attentionStep", attention_step);

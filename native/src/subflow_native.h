@@ -62,5 +62,7 @@ void register_optimizer(napi_env env, napi_value exports);
 void register_lstm(napi_env env, napi_value exports);
 // Exports of output_loss.c: smoothedXent, outputLoss.
 void register_output_loss(napi_env env, napi_value exports);
+// Exports of dropout.c: dropout.
+void register_dropout(napi_env env, napi_value exports);
 
 #endif

@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import { KernelIo, type JsKernelBackend } from './kernelIo.js';
+import { loadNativeAddon, nativeKernels } from './nativeAddon.js';
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/**
+ * `SubflowDropout`: x·mask/keep with the mask drawn in C from a counter-based generator
+ * (native/src/dropout.c), for wasm and cpu. Input: x (any shape, float32). Attrs: keep (1 − rate),
+ * seed. Output: same shape as x. The mask depends only on the seed and the element's index, so
+ * the gradient is this kernel applied to dy with the same seed and no mask is kept for the
+ * backward pass.
+ */
+export function dropoutKernel(backendName: JsKernelBackend) {
+  return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const { keep, seed } = attrs as { keep: number; seed: number };
+    const native = nativeKernels();
+    if (!native) throw new Error('SubflowDropout needs the native addon');
+    const io = new KernelIo(backend, backendName);
+    const { inputs: views, outputs, infos } = io.views([x], [{ shape: x.shape, dtype: 'float32' }]);
+    const size = x.shape.reduce((a, b) => a * b, 1);
+    native.dropout(views[0] as Float32Array, outputs[0] as Float32Array, size, keep, seed);
+    return io.result(infos);
+  };
+}
+
+let dropoutKernelEnabled = true;
+
+/** Turns the native dropout off (tf.dropout runs) or back on; for tests and A/B runs. */
+export function setDropoutKernelEnabled(enabled: boolean): void {
+  dropoutKernelEnabled = enabled;
+}
+
+/**
+ * Inverted dropout of rate `rate` (0 ≤ rate < 1) with a reproducible mask: the native kernel where
+ * it is registered and the addon loaded, tf.dropout elsewhere (tfjs-node, no addon). The two draw
+ * different masks from the same seed; each is the same on every run.
+ * @param seed a non-negative integer below 2^53
+ */
+export function seededDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  const active =
+    dropoutKernelEnabled &&
+    x.dtype === 'float32' &&
+    tf.getKernel('SubflowDropout', tf.getBackend()) !== undefined &&
+    nativeKernels() !== undefined &&
+    loadNativeAddon().addon !== undefined;
+  if (!active) return tf.dropout(x, rate, undefined, seed);
+  const attrs = { keep: 1 - rate, seed };
+  const op = tf.customGrad((input, save) => {
+    void save;
+    const run = (t: tf.Tensor) =>
+      (
+        tf.engine().runKernel('SubflowDropout', { x: t }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]
+      )[0];
+    return { value: run(input as tf.Tensor), gradFunc: (dy) => run(dy as tf.Tensor) };
+  });
+  return op(x) as tf.Tensor;
+}
