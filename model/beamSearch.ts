@@ -62,9 +62,11 @@ export function beamSearch<E, D>(
   let rowSentence = Int32Array.from(sources, (_, index) => index);
   let rowNode: (HypothesisNode | undefined)[] = sources.map(() => undefined);
   let prevTokens = new Int32Array(sources.length).fill(BOS_ID);
+  // The state row each row continues from (the beams' reordering), read by the next step itself.
+  let stateRows: Int32Array | undefined;
   try {
     for (let step = 0; rowSentence.length > 0; step++) {
-      const out = model.decodeStepLogits(encoder, prevTokens, state);
+      const out = model.decodeStepLogits(encoder, prevTokens, state, stateRows);
       model.disposeDecoderState(state);
       state = out.newDecoderState;
       const banEos = settings.fixedSteps !== undefined || step < settings.minLength;
@@ -132,11 +134,7 @@ export function beamSearch<E, D>(
         encoder = selected;
       }
       const origin = Int32Array.from(next.origin);
-      if (!isIdentity(origin, rowSentence.length)) {
-        const selected = model.selectDecoderRows(state, origin);
-        model.disposeDecoderState(state);
-        state = selected;
-      }
+      stateRows = isIdentity(origin, rowSentence.length) ? undefined : origin;
       rowSentence = nextSentence;
       rowNode = nextNode;
       prevTokens = Int32Array.from(next.token);

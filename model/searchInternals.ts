@@ -15,11 +15,15 @@ export interface DecodingModel<E = unknown, D = unknown> {
   /**
    * One step for every row: next-token logits [batch, tgtVocab] (their row-wise log-softmax is
    * log p(next); log-probabilities themselves are valid logits) and attention [batch, srcLen].
+   * With `stateRows`, row r continues the state's row stateRows[r], as if the state had been
+   * `selectDecoderRows(state, stateRows)` (beam search passes its reordering here, so a model can
+   * read the rows in place).
    */
   decodeStepLogits(
     encoder: E,
     prevTokens: Int32Array,
     state: D,
+    stateRows?: Int32Array,
   ): { logits: tf.Tensor2D; newDecoderState: D; attention: tf.Tensor2D };
   selectEncoderRows(state: E, rows: Int32Array): E;
   selectDecoderRows(state: D, rows: Int32Array): D;

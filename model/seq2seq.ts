@@ -159,16 +159,22 @@ export class Seq2Seq {
   /**
    * `decodeStep` without the log-softmax: next-token logits [batch, tgtVocab]. Searches take their
    * top k and logsumexp from these directly (searchInternals.ts's topKLogSoftmaxRows).
+   * @param stateRows row r continues the state's row stateRows[r] (a beam's reordering), [batch];
+   *   the same as `selectDecoderRows(state, stateRows)` first, which the native step does in place
    */
   decodeStepLogits(
     encoder: EncoderState,
     prevTokens: tf.Tensor1D | Int32Array,
     state: DecoderState,
+    stateRows?: Int32Array,
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     return tidyObject(() => {
       const ids = prevTokens instanceof tf.Tensor ? prevTokens : tf.tensor1d(prevTokens, 'int32');
-      if (this.int8 && this.oneCallDecoderStep()) return this.int8DecoderStep(this.int8, encoder, ids, state);
-      if (this.oneCallDecoderStep()) return this.nativeDecoderStep(encoder, ids, state);
+      const oneCall = this.oneCallDecoderStep();
+      if (oneCall && !this.int8) return this.nativeDecoderStep(encoder, ids, state, stateRows);
+      // The other paths gather the rows first (the gathered state is freed with the step's other intermediates).
+      if (stateRows) state = selectDecoderRows(state, stateRows);
+      if (oneCall && this.int8) return this.int8DecoderStep(this.int8, encoder, ids, state);
       const embedded = tf.gather(this.weights.targetEmbedding, ids) as tf.Tensor2D;
       const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT, {
         incremental: true,
@@ -212,6 +218,7 @@ export class Seq2Seq {
     encoder: EncoderState,
     ids: tf.Tensor1D,
     state: DecoderState,
+    stateRows: Int32Array | undefined,
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     const [layer] = this.weights.decoder;
     const weights = {
@@ -224,7 +231,10 @@ export class Seq2Seq {
       outKernel: this.weights.output.kernel,
     };
     const packed = this.packedDecoderWeights();
-    return runDecoderStepKernel('SubflowDecoderStep', encoder, ids, state, weights, packed ? { packed } : {});
+    return runDecoderStepKernel('SubflowDecoderStep', encoder, ids, state, weights, {
+      ...(packed ? { packed } : {}),
+      ...(stateRows ? { stateRows } : {}),
+    });
   }
 
   private packed?: { sources: tf.DataId[]; weights: PackedDecoderWeights };

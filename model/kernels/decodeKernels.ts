@@ -113,14 +113,19 @@ const DECODER_STEP_INPUTS = [
  * loops as the op-by-op path, without its ~20 dispatches and allocations a step. Inputs: ids [R]
  * int32, h and c [1, R, D], keys [R, S, D], values [R, S, E], mask [R, S], then the weights.
  * Outputs: logits [R, V], h' and c' [1, R, D], attention [R, S]. attrs.packed (optional): [W; U],
- * W_c and W_o packed for the packed products (packedKernels.ts), used instead of cblas_sgemm. Needs
+ * W_c and W_o packed for the packed products (packedKernels.ts), used instead of cblas_sgemm.
+ * attrs.stateRows (optional, Int32Array [R]): row r continues the state's row stateRows[r] (h and c
+ * may then have any number of rows) — a beam's reordering without gathering a new state first. Needs
  * the native addon (callers check `nativeKernels()`).
  */
 export function decoderStepKernel(backendName: JsKernelBackend) {
   return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
-    const { packed } = attrs as unknown as { packed?: PackedDecoderWeights };
+    const { packed, stateRows } = attrs as unknown as {
+      packed?: PackedDecoderWeights;
+      stateRows?: Int32Array;
+    };
     const all = inputs as Record<string, tf.TensorInfo>;
-    const { ids, h, keys, values, embedding, combine, outKernel } = all;
+    const { ids, keys, values, embedding, combine, outKernel } = all;
     const rows = ids.shape[0];
     const [, srcLen, units] = keys.shape;
     const vocab = outKernel.shape[1];
@@ -133,8 +138,8 @@ export function decoderStepKernel(backendName: JsKernelBackend) {
       [ids, ...DECODER_STEP_INPUTS.map((name) => all[name])],
       [
         { shape: [rows, vocab], dtype: 'float32' },
-        { shape: h.shape, dtype: 'float32' },
-        { shape: h.shape, dtype: 'float32' },
+        { shape: [1, rows, units], dtype: 'float32' },
+        { shape: [1, rows, units], dtype: 'float32' },
         { shape: [rows, srcLen], dtype: 'float32' },
       ],
     );
@@ -152,6 +157,7 @@ export function decoderStepKernel(backendName: JsKernelBackend) {
       values.shape[2],
       combine.shape[1],
       vocab,
+      stateRows ?? null,
       ...(packed ? [packed.gates, packed.combine, packed.out, packed.path] : []),
     );
     return io.result(infos);

@@ -5,6 +5,7 @@ import { attentionStep } from '../../model/kernels/decodeKernels.js';
 import { labelSmoothedCrossEntropy } from '../../model/loss.js';
 import { fusedLstmCell, runLstm } from '../../model/lstm.js';
 import { setLstmSequenceKernelsEnabled } from '../../model/kernels/sequenceKernels.js';
+import { setPackedProductsEnabled } from '../../model/kernels/packedKernels.js';
 import { logSoftmaxRows, setFusedKernelsEnabled } from '../../model/kernels/fusedKernels.js';
 import { loadNativeAddon, setNativeKernelsEnabled } from '../../model/kernels/nativeAddon.js';
 import { topKLogSoftmaxRows, topKOfRow } from '../../model/searchInternals.js';
@@ -255,6 +256,63 @@ describe('native element-wise kernels and block gather', function () {
         expect(await used()).to.not.include('SubflowDecoderStep');
         setNativeKernelsEnabled(true);
         expect(worstAbsolute(native, plain)).to.be.below(1e-5);
+        model.dispose();
+      });
+
+      it('a step given stateRows equals selectDecoderRows then the step (more rows than the state, repeats; native and op-by-op)', async function () {
+        skipWithoutAddon(this);
+        const model = tinyModel();
+        const batch = makeBatch(tinyPairs());
+        // A beam's reordering: 3 state rows continued by 7 rows, some twice, one not at all.
+        const rows = Int32Array.from([2, 0, 2, 1, 1, 2, 0].slice(0, 2 * batch.size + 1));
+        const encoderRows = Int32Array.from(rows, (r) => r % batch.size);
+        const run = (inPlace: boolean): number[][] =>
+          tf.tidy(() => {
+            const base = model.encode(batch.src, batch.srcLen);
+            const encoder = model.selectEncoderRows(base, encoderRows);
+            const first = model.decodeStepLogits(
+              base,
+              new Int32Array(batch.size).fill(BOS_ID),
+              model.initialDecoderState(base),
+            );
+            const tokens = Int32Array.from(rows, (_, i) => 4 + (i % 5));
+            const state = inPlace
+              ? first.newDecoderState
+              : model.selectDecoderRows(first.newDecoderState, rows);
+            const next = model.decodeStepLogits(encoder, tokens, state, inPlace ? rows : undefined);
+            return [next.logits, next.newDecoderState.h, next.newDecoderState.c, next.attention].map((t) =>
+              Array.from(t.dataSync()),
+            );
+          });
+        const profile = await tf.profile(() => void run(true));
+        expect(profile.kernels.map((k) => k.name)).to.include('SubflowDecoderStep');
+        const before = tf.memory().numTensors;
+        const inPlace = run(true);
+        expect(tf.memory().numTensors).to.equal(before);
+        const gathered = run(false);
+        expect(inPlace[1].length).to.equal(rows.length * model.config.decoderUnits);
+        expect(worstAbsolute(inPlace, gathered)).to.equal(0);
+        // The same through cblas_sgemm (no packed weights), which reads the rows' h from the step's scratch.
+        setPackedProductsEnabled(false);
+        const cblas = [run(true), run(false)];
+        setPackedProductsEnabled(true);
+        expect(worstAbsolute(cblas[0], cblas[1])).to.equal(0);
+        setNativeKernelsEnabled(false);
+        const opByOp = run(true);
+        setNativeKernelsEnabled(true);
+        expect(worstAbsolute(opByOp, gathered)).to.be.below(1e-5);
+        expect(() =>
+          tf.tidy(() => {
+            const encoder = model.encode(batch.src, batch.srcLen);
+            const state = model.initialDecoderState(encoder);
+            model.decodeStepLogits(
+              encoder,
+              new Int32Array(batch.size).fill(BOS_ID),
+              state,
+              Int32Array.from([0, 5, 1]),
+            );
+          }),
+        ).to.throw(/stateRows entry is outside the state/);
         model.dispose();
       });
 

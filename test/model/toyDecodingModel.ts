@@ -51,14 +51,17 @@ export class ToyDecodingModel implements DecodingModel<ToyEncoder, ToyDecoder> {
     return { steps: tf.zeros([encoder.mask.shape[0]]) as tf.Tensor1D };
   }
 
-  decodeStepLogits(encoder: ToyEncoder, prevTokens: Int32Array, state: ToyDecoder) {
+  decodeStepLogits(encoder: ToyEncoder, prevTokens: Int32Array, state: ToyDecoder, stateRows?: Int32Array) {
     this.decodeSteps += 1;
     this.rowsDecoded += prevTokens.length;
-    return tf.tidy(() => ({
-      logits: tf.gather(this.table, tf.tensor1d(prevTokens, 'int32')) as tf.Tensor2D,
-      newDecoderState: { steps: tf.add(state.steps, 1) as tf.Tensor1D },
-      attention: tf.div(encoder.mask, tf.sum(encoder.mask, 1, true)) as tf.Tensor2D,
-    }));
+    return tf.tidy(() => {
+      const steps = stateRows ? tf.gather(state.steps, tf.tensor1d(stateRows, 'int32')) : state.steps;
+      return {
+        logits: tf.gather(this.table, tf.tensor1d(prevTokens, 'int32')) as tf.Tensor2D,
+        newDecoderState: { steps: tf.add(steps, 1) as tf.Tensor1D },
+        attention: tf.div(encoder.mask, tf.sum(encoder.mask, 1, true)) as tf.Tensor2D,
+      };
+    });
   }
 
   selectEncoderRows(state: ToyEncoder, rows: Int32Array): ToyEncoder {
