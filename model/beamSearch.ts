@@ -62,11 +62,14 @@ export function beamSearch<E, D>(
   let rowSentence = Int32Array.from(sources, (_, index) => index);
   let rowNode: (HypothesisNode | undefined)[] = sources.map(() => undefined);
   let prevTokens = new Int32Array(sources.length).fill(BOS_ID);
-  // The state row each row continues from (the beams' reordering), read by the next step itself.
+  // The state row each row continues from (the beams' reordering), read by the next step itself,
+  // and, where the model reads them in place, each row's sentence instead of selected encoder rows.
   let stateRows: Int32Array | undefined;
+  const inPlaceEncoder = model.stepReadsEncoderRows?.() === true;
+  let encoderRows: Int32Array | undefined;
   try {
     for (let step = 0; rowSentence.length > 0; step++) {
-      const out = model.decodeStepLogits(encoder, prevTokens, state, stateRows);
+      const out = model.decodeStepLogits(encoder, prevTokens, state, stateRows, encoderRows);
       model.disposeDecoderState(state);
       state = out.newDecoderState;
       const banEos = settings.fixedSteps !== undefined || step < settings.minLength;
@@ -127,7 +130,9 @@ export function beamSearch<E, D>(
       }
       if (next.origin.length === 0) break;
       const nextSentence = Int32Array.from(next.sentence);
-      if (!sameRows(nextSentence, rowSentence)) {
+      if (inPlaceEncoder) {
+        encoderRows = isIdentity(nextSentence, sources.length) ? undefined : nextSentence;
+      } else if (!sameRows(nextSentence, rowSentence)) {
         // Every row of a sentence has the same encoder state: gather from the one-row-per-sentence base.
         const selected = model.selectEncoderRows(base, nextSentence);
         if (encoder !== base) model.disposeEncoderState(encoder);

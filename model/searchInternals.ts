@@ -17,14 +17,21 @@ export interface DecodingModel<E = unknown, D = unknown> {
    * log p(next); log-probabilities themselves are valid logits) and attention [batch, srcLen].
    * With `stateRows`, row r continues the state's row stateRows[r], as if the state had been
    * `selectDecoderRows(state, stateRows)` (beam search passes its reordering here, so a model can
-   * read the rows in place).
+   * read the rows in place); with `encoderRows`, row r attends to the encoder's row
+   * encoderRows[r], as if `selectEncoderRows(encoder, encoderRows)`.
    */
   decodeStepLogits(
     encoder: E,
     prevTokens: Int32Array,
     state: D,
     stateRows?: Int32Array,
+    encoderRows?: Int32Array,
   ): { logits: tf.Tensor2D; newDecoderState: D; attention: tf.Tensor2D };
+  /**
+   * True when decodeStepLogits reads `encoderRows` without gathering them (optional): beam search
+   * then passes every row's sentence instead of selecting encoder rows for its beams.
+   */
+  stepReadsEncoderRows?(): boolean;
   selectEncoderRows(state: E, rows: Int32Array): E;
   selectDecoderRows(state: D, rows: Int32Array): D;
   disposeEncoderState(state: E): void;

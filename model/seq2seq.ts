@@ -161,19 +161,24 @@ export class Seq2Seq {
    * top k and logsumexp from these directly (searchInternals.ts's topKLogSoftmaxRows).
    * @param stateRows row r continues the state's row stateRows[r] (a beam's reordering), [batch];
    *   the same as `selectDecoderRows(state, stateRows)` first, which the native step does in place
+   * @param encoderRows row r attends to the encoder's row encoderRows[r], [batch]; the same as
+   *   `selectEncoderRows(encoder, encoderRows)` first (in place where `stepReadsEncoderRows()`)
    */
   decodeStepLogits(
     encoder: EncoderState,
     prevTokens: tf.Tensor1D | Int32Array,
     state: DecoderState,
     stateRows?: Int32Array,
+    encoderRows?: Int32Array,
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     return tidyObject(() => {
       const ids = prevTokens instanceof tf.Tensor ? prevTokens : tf.tensor1d(prevTokens, 'int32');
-      const oneCall = this.oneCallDecoderStep();
-      if (oneCall && !this.int8) return this.nativeDecoderStep(encoder, ids, state, stateRows);
-      // The other paths gather the rows first (the gathered state is freed with the step's other intermediates).
+      if (this.stepReadsEncoderRows())
+        return this.nativeDecoderStep(encoder, ids, state, stateRows, encoderRows);
+      // The other paths gather the rows first (freed with the step's other intermediates).
       if (stateRows) state = selectDecoderRows(state, stateRows);
+      if (encoderRows) encoder = selectEncoderRows(encoder, encoderRows);
+      const oneCall = this.oneCallDecoderStep();
       if (oneCall && this.int8) return this.int8DecoderStep(this.int8, encoder, ids, state);
       const embedded = tf.gather(this.weights.targetEmbedding, ids) as tf.Tensor2D;
       const step = decoderStep(this.config, this.weights, encoder, embedded, state, NO_DROPOUT, {
@@ -201,6 +206,14 @@ export class Seq2Seq {
     return this.int8 !== undefined && this.oneCallDecoderStep();
   }
 
+  /**
+   * True when `decodeStepLogits` reads `encoderRows` and `stateRows` in place (the float native
+   * step), so a search need not gather encoder rows for its beams.
+   */
+  stepReadsEncoderRows(): boolean {
+    return this.int8 === undefined && this.oneCallDecoderStep();
+  }
+
   /** True when a decoding step can run as one native call (one-layer Luong decoder, no input feeding). */
   oneCallDecoderStep(): boolean {
     const { attention, decoderLayers, inputFeeding } = this.config;
@@ -219,6 +232,7 @@ export class Seq2Seq {
     ids: tf.Tensor1D,
     state: DecoderState,
     stateRows: Int32Array | undefined,
+    encoderRows: Int32Array | undefined,
   ): Omit<DecodeStepResult, 'logProbs'> & { logits: tf.Tensor2D } {
     const [layer] = this.weights.decoder;
     const weights = {
@@ -234,6 +248,7 @@ export class Seq2Seq {
     return runDecoderStepKernel('SubflowDecoderStep', encoder, ids, state, weights, {
       ...(packed ? { packed } : {}),
       ...(stateRows ? { stateRows } : {}),
+      ...(encoderRows ? { encoderRows } : {}),
     });
   }
 

@@ -115,14 +115,16 @@ const DECODER_STEP_INPUTS = [
  * Outputs: logits [R, V], h' and c' [1, R, D], attention [R, S]. attrs.packed (optional): [W; U],
  * W_c and W_o packed for the packed products (packedKernels.ts), used instead of cblas_sgemm.
  * attrs.stateRows (optional, Int32Array [R]): row r continues the state's row stateRows[r] (h and c
- * may then have any number of rows) — a beam's reordering without gathering a new state first. Needs
+ * may then have any number of rows) — a beam's reordering without gathering a new state first;
+ * attrs.encoderRows likewise picks the row of keys, values and mask that row r attends to. Needs
  * the native addon (callers check `nativeKernels()`).
  */
 export function decoderStepKernel(backendName: JsKernelBackend) {
   return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
-    const { packed, stateRows } = attrs as unknown as {
+    const { packed, stateRows, encoderRows } = attrs as unknown as {
       packed?: PackedDecoderWeights;
       stateRows?: Int32Array;
+      encoderRows?: Int32Array;
     };
     const all = inputs as Record<string, tf.TensorInfo>;
     const { ids, keys, values, embedding, combine, outKernel } = all;
@@ -158,6 +160,7 @@ export function decoderStepKernel(backendName: JsKernelBackend) {
       combine.shape[1],
       vocab,
       stateRows ?? null,
+      encoderRows ?? null,
       ...(packed ? [packed.gates, packed.combine, packed.out, packed.path] : []),
     );
     return io.result(infos);

@@ -151,8 +151,8 @@ export interface NativeAddon {
   ): void;
   /**
    * One decoder step of a one-layer Luong model in one call (decodeKernels.ts's SubflowDecoderStep):
-   * 16 arrays, 7 sizes, the state's row of each row (or null), then optionally [W; U], W_c, W_o
-   * packed (packedKernels.ts) and the path.
+   * 16 arrays, 7 sizes, the state's and the encoder's row of each row (each or null), then
+   * optionally [W; U], W_c, W_o packed (packedKernels.ts) and the path.
    */
   decoderStep(ids: Int32Array, ...arraysSizesThenPacked: (Float32Array | Int32Array | number | null)[]): void;
   /**

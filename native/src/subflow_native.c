@@ -374,7 +374,8 @@ static napi_value tanh_kernel(napi_env env, napi_callback_info info) {
 // The decoder step's per-row work between its products: gates, cell and attention of rows [r0, r1).
 struct step_rows {
   const float *xp, *hu, *c, *keys, *values, *mask;
-  const int32_t *state_rows;  // row r continues state row state_rows[r]; NULL: row r
+  const int32_t *state_rows;    // row r continues state row state_rows[r]; NULL: row r
+  const int32_t *encoder_rows;  // row r attends to encoder row encoder_rows[r]; NULL: row r
   float *h_out, *c_out, *combined, *weights;
   long src_len, units, value_dim;
 };
@@ -390,26 +391,60 @@ static void decoder_step_rows(void *arg, long r0, long r1) {
     cell_forward(row_gates, w->c + from * units, w->h_out + r * units, w->c_out + r * units, units);
   }
   free(row_gates);
-  attention_step_rows(w->h_out + r0 * units, w->keys + r0 * src_len * units, w->values + r0 * src_len * value_dim,
-                      w->mask + r0 * src_len, w->combined + r0 * (value_dim + units), w->weights + r0 * src_len,
-                      r1 - r0, src_len, units, value_dim);
+  if (w->encoder_rows == NULL) {
+    attention_step_rows(w->h_out + r0 * units, w->keys + r0 * src_len * units,
+                        w->values + r0 * src_len * value_dim, w->mask + r0 * src_len,
+                        w->combined + r0 * (value_dim + units), w->weights + r0 * src_len, r1 - r0, src_len, units,
+                        value_dim);
+    return;
+  }
+  for (long r = r0; r < r1; r++) {
+    const long e = w->encoder_rows[r];
+    attention_step_rows(w->h_out + r * units, w->keys + e * src_len * units, w->values + e * src_len * value_dim,
+                        w->mask + e * src_len, w->combined + r * (value_dim + units), w->weights + r * src_len, 1,
+                        src_len, units, value_dim);
+  }
+}
+
+// An optional row map (Int32Array or null/undefined) into *rows_out: NULL when absent; false (an error
+// pending) when it is not an Int32Array, is shorter than `rows`, or points outside [0, available).
+static bool optional_row_map(napi_env env, napi_value value, long rows, long available, const char *name,
+                             const int32_t **rows_out) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  *rows_out = NULL;
+  if (type == napi_null || type == napi_undefined) return true;
+  int32_t *map;
+  size_t length;
+  if (!int_array(env, value, &map, &length)) return false;
+  char message[96];
+  for (long r = 0; r < rows; r++) {
+    if ((size_t)r >= length || map[r] < 0 || map[r] >= available) {
+      snprintf(message, sizeof message, "decoderStep: %s has no valid entry for row %ld", name, r);
+      throw_error(env, message);
+      return false;
+    }
+  }
+  *rows_out = map;
+  return true;
 }
 
 // decoderStep(ids, h, c, keys, values, mask, embedding, kernel, recurrent, bias, combine, outKernel,
-//   outBias, logits, hOut, cOut, weights, rows, srcLen, emb, units, valueDim, attUnits, vocab, stateRows
-//   [, packedGates ([W; U]), packedCombine, packedOut, path]):
+//   outBias, logits, hOut, cOut, weights, rows, srcLen, emb, units, valueDim, attUnits, vocab, stateRows,
+//   encoderRows [, packedGates ([W; U]), packedCombine, packedOut, path]):
 // one incremental step of a one-layer LSTM decoder with Luong general attention for every row, in
 // one call (model/kernels/decodeKernels.ts's SubflowDecoderStep): z = E[id]·W + b + h·U, the LSTM cell, attention
 // over keys/values, h̃ = tanh(W_c [context; h']), logits = h̃·W_o + b_o. The same products and
 // loops as the op-by-op path; what it saves is ~20 tfjs dispatches and allocations a step. A matrix
 // given packed (packed_gemm.c, null for none) is multiplied by the packed kernels instead of cblas_sgemm.
 // stateRows (Int32Array or null): row r continues h and c of row stateRows[r] — a beam's reordering
-// read in place instead of gathered into a new state first.
+// read in place instead of gathered into a new state first; encoderRows likewise picks the row of
+// keys, values and mask that row r attends to (a beam's rows all read their sentence's one copy).
 static napi_value decoder_step(napi_env env, napi_callback_info info) {
-  size_t argc = 29;
-  napi_value args[29];
+  size_t argc = 30;
+  napi_value args[30];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 25 && argc != 29) return throw_error(env, "decoderStep: expected 25 or 29 arguments");
+  if (argc != 26 && argc != 30) return throw_error(env, "decoderStep: expected 26 or 30 arguments");
   if (blas_sgemm == NULL) return throw_error(env, load_error);
   int32_t *ids;
   size_t ids_len;
@@ -425,27 +460,19 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
               *out_bias = a[11];
   float *logits = a[12], *h_out = a[13], *c_out = a[14], *weights = a[15];
   const long gates = 4 * units, comb = value_dim + units;
-  const int32_t *state_rows = NULL;
-  size_t state_rows_len = 0;
-  napi_valuetype rows_type;
-  napi_typeof(env, args[24], &rows_type);
-  if (rows_type != napi_null && rows_type != napi_undefined &&
-      !int_array(env, args[24], (int32_t **)&state_rows, &state_rows_len))
+  if (rows < 1 || src_len < 1 || units < 1) return throw_error(env, "decoderStep: shapes do not fit the arrays");
+  // Rows the state and the encoder have: as many as the step, or any number the row maps pick from.
+  const long state_count = (long)((len[0] < len[1] ? len[0] : len[1]) / (size_t)units);
+  const long encoder_count = (long)(len[4] / (size_t)src_len);
+  const int32_t *state_rows, *encoder_rows;
+  if (!optional_row_map(env, args[24], rows, state_count, "stateRows", &state_rows) ||
+      !optional_row_map(env, args[25], rows, encoder_count, "encoderRows", &encoder_rows))
     return NULL;
-  // Rows of the state read: as many as the step has, or any number that stateRows picks from.
-  const long state_count = units > 0 ? (long)(len[0] / (size_t)units) : 0;
-  if (state_rows != NULL) {
-    if (state_rows_len < (size_t)rows || len[1] < len[0])
-      return throw_error(env, "decoderStep: stateRows does not fit the state");
-    for (long r = 0; r < rows; r++)
-      if (state_rows[r] < 0 || state_rows[r] >= state_count)
-        return throw_error(env, "decoderStep: a stateRows entry is outside the state");
-  }
-  const long min_state = state_rows != NULL ? 0 : rows * units;
-  if (rows < 1 || src_len < 1 || emb < 1 || units < 1 || value_dim < 1 || att < 1 || vocab < 1 ||
-      ids_len < (size_t)rows || len[0] < (size_t)min_state || len[1] < (size_t)min_state ||
-      len[2] < (size_t)(rows * src_len * units) || len[3] < (size_t)(rows * src_len * value_dim) ||
-      len[4] < (size_t)(rows * src_len) || len[5] < (size_t)(vocab * emb) ||
+  const long state_min = state_rows != NULL ? 0 : rows, encoder_min = encoder_rows != NULL ? encoder_count : rows;
+  if (emb < 1 || value_dim < 1 || att < 1 || vocab < 1 || ids_len < (size_t)rows ||
+      state_count < state_min || len[2] < (size_t)(encoder_min * src_len * units) ||
+      len[3] < (size_t)(encoder_min * src_len * value_dim) || len[4] < (size_t)(encoder_min * src_len) ||
+      len[5] < (size_t)(vocab * emb) ||
       len[6] < (size_t)(emb * gates) || len[7] < (size_t)(units * gates) || len[8] < (size_t)gates ||
       len[9] < (size_t)(comb * att) || len[10] < (size_t)(att * vocab) || len[11] < (size_t)vocab ||
       len[12] < (size_t)(rows * vocab) || len[13] < (size_t)(rows * units) || len[14] < (size_t)(rows * units) ||
@@ -454,20 +481,20 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
   // Optional: W stacked over U, W_c and W_o packed by packPanels, and the packed products' path.
   const float *packed[3] = {NULL, NULL, NULL};
   int path = 0;
-  if (argc == 29) {
+  if (argc == 30) {
     const long ks[3] = {emb + units, comb, att}, ns[3] = {gates, att, vocab};
     for (int i = 0; i < 3; i++) {
       napi_valuetype type;
-      napi_typeof(env, args[25 + i], &type);
+      napi_typeof(env, args[26 + i], &type);
       if (type == napi_null || type == napi_undefined) continue;
       float *data;
       size_t length;
-      if (!float_array(env, args[25 + i], &data, &length)) return NULL;
+      if (!float_array(env, args[26 + i], &data, &length)) return NULL;
       if (length < (size_t)subflow_packed_length(ks[i], ns[i]))
         return throw_error(env, "decoderStep: a packed weight is shorter than its matrix");
       packed[i] = data;
     }
-    path = int_arg(env, args[28]);
+    path = int_arg(env, args[29]);
   }
   const long vocab_in = (long)(len[5] / (size_t)emb);
   for (long r = 0; r < rows; r++)
@@ -495,8 +522,8 @@ static napi_value decoder_step(napi_env env, napi_callback_info info) {
     blas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, rows, gates, units, 1.0f, x + emb, xh, recurrent, gates, 0.0f, hu,
                gates);
   }
-  struct step_rows work = {xp,     hu,      c,       keys,   values, mask,     state_rows, h_out,
-                           c_out, combined, weights, src_len, units,  value_dim};
+  struct step_rows work = {xp,    hu,       c,       keys,    values, mask,     state_rows, encoder_rows,
+                           h_out, c_out,    combined, weights, src_len, units, value_dim};
   // Rows a chunk: each is ≈2·4·units activations and 2·srcLen·units attention products.
   subflow_parallel_for(rows, 8, decoder_step_rows, &work);
   if (packed[1] != NULL)

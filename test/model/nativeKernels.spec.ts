@@ -259,17 +259,19 @@ describe('native element-wise kernels and block gather', function () {
         model.dispose();
       });
 
-      it('a step given stateRows equals selectDecoderRows then the step (more rows than the state, repeats; native and op-by-op)', async function () {
+      it('a step given stateRows and encoderRows equals selectDecoderRows and selectEncoderRows then the step (more rows than the state, repeats; native and op-by-op)', async function () {
         skipWithoutAddon(this);
         const model = tinyModel();
         const batch = makeBatch(tinyPairs());
         // A beam's reordering: 3 state rows continued by 7 rows, some twice, one not at all.
         const rows = Int32Array.from([2, 0, 2, 1, 1, 2, 0].slice(0, 2 * batch.size + 1));
-        const encoderRows = Int32Array.from(rows, (r) => r % batch.size);
+        // Each row's sentence, not the same map as the state's.
+        const encoderRows = Int32Array.from([0, 1, 2, 2, 1, 0, 1].slice(0, rows.length));
+        expect(model.stepReadsEncoderRows()).to.equal(true);
         const run = (inPlace: boolean): number[][] =>
           tf.tidy(() => {
             const base = model.encode(batch.src, batch.srcLen);
-            const encoder = model.selectEncoderRows(base, encoderRows);
+            const encoder = inPlace ? base : model.selectEncoderRows(base, encoderRows);
             const first = model.decodeStepLogits(
               base,
               new Int32Array(batch.size).fill(BOS_ID),
@@ -279,7 +281,9 @@ describe('native element-wise kernels and block gather', function () {
             const state = inPlace
               ? first.newDecoderState
               : model.selectDecoderRows(first.newDecoderState, rows);
-            const next = model.decodeStepLogits(encoder, tokens, state, inPlace ? rows : undefined);
+            const next = inPlace
+              ? model.decodeStepLogits(encoder, tokens, state, rows, encoderRows)
+              : model.decodeStepLogits(encoder, tokens, state);
             return [next.logits, next.newDecoderState.h, next.newDecoderState.c, next.attention].map((t) =>
               Array.from(t.dataSync()),
             );
@@ -312,7 +316,15 @@ describe('native element-wise kernels and block gather', function () {
               Int32Array.from([0, 5, 1]),
             );
           }),
-        ).to.throw(/stateRows entry is outside the state/);
+        ).to.throw(/stateRows has no valid entry for row 1/);
+        expect(() =>
+          tf.tidy(() => {
+            const encoder = model.encode(batch.src, batch.srcLen);
+            const state = model.initialDecoderState(encoder);
+            const bos = new Int32Array(batch.size).fill(BOS_ID);
+            model.decodeStepLogits(encoder, bos, state, undefined, Int32Array.from([0, 1]));
+          }),
+        ).to.throw(/encoderRows has no valid entry for row 2/);
         model.dispose();
       });
 
