@@ -36,7 +36,7 @@ export function setDropoutKernelEnabled(enabled: boolean): void {
  * Inverted dropout of rate `rate` (0 ≤ rate < 1) with a reproducible mask: the native kernel where
  * it is registered and the addon loaded, tf.dropout elsewhere (tfjs-node, no addon). The two draw
  * different masks from the same seed; each is the same on every run.
- * @param seed a non-negative integer below 2^53
+ * @param seed any number; the same seed gives the same mask
  */
 export function seededDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   const active =
@@ -46,7 +46,8 @@ export function seededDropout(x: tf.Tensor, rate: number, seed: number): tf.Tens
     nativeKernels() !== undefined &&
     loadNativeAddon().addon !== undefined;
   if (!active) return tf.dropout(x, rate, undefined, seed);
-  const attrs = { keep: 1 - rate, seed };
+  // The kernel takes an integer in [0, 2^53); any other number still gives one fixed mask.
+  const attrs = { keep: 1 - rate, seed: Math.abs(Math.trunc(seed)) % 2 ** 53 };
   const op = tf.customGrad((input, save) => {
     void save;
     const run = (t: tf.Tensor) =>

@@ -34,10 +34,13 @@ describe('model/kernels/dropoutKernel (seeded dropout in C)', function () {
         const x = tf.tensor2d(values, [250, 400]);
         expect(await kernelsOf(() => seededDropout(x, rate, 11))).to.include('SubflowDropout');
         const before = tf.memory().numTensors;
-        const [first, again, other] = tf.tidy(() =>
-          [seededDropout(x, rate, 11), seededDropout(x, rate, 11), seededDropout(x, rate, 12)].map(
-            (t) => t.dataSync() as Float32Array,
-          ),
+        const [first, again, other, negative] = tf.tidy(() =>
+          [
+            seededDropout(x, rate, 11),
+            seededDropout(x, rate, 11),
+            seededDropout(x, rate, 12),
+            seededDropout(x, rate, -11.5),
+          ].map((t) => t.dataSync() as Float32Array),
         );
         expect(tf.memory().numTensors).to.equal(before);
         let kept = 0;
@@ -49,6 +52,8 @@ describe('model/kernels/dropoutKernel (seeded dropout in C)', function () {
         // 70 000 expected; the binomial's standard deviation is ≈145.
         expect(kept).to.be.within(69_000, 71_000);
         expect(Array.from(again)).to.deep.equal(Array.from(first));
+        // Any number is a seed: −11.5 draws the mask of 11.
+        expect(Array.from(negative)).to.deep.equal(Array.from(first));
         const differing = other.reduce((n, v, i) => n + ((v === 0) !== (first[i] === 0) ? 1 : 0), 0);
         // Two independent masks disagree on 2·0.3·0.7 = 42 % of the elements.
         expect(differing).to.be.within(40_000, 44_000);
