@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
-import { loadNativeAddon, type BlasStatus } from './nativeAddon.js';
+import { loadNativeAddon, nativeKernels, type BlasStatus, type NativeAddon } from './nativeAddon.js';
 
 /**
  * Matrix products on the machine's OpenBLAS for the wasm and cpu backends. tfjs runs wasm
@@ -161,4 +161,22 @@ export function unregisterBlasKernels(): void {
 /** True when the active backend's matmuls run on OpenBLAS (transposed operands then cost nothing extra). */
 export function blasKernelsActive(): boolean {
   return tf.getKernel('BatchMatMul', tf.getBackend())?.kernelFunc.name === MARKER;
+}
+
+/** The addon for a kernel that needs OpenBLAS; throws naming the kernel when it cannot run. */
+export function addonWithBlas(kernelName: string): NativeAddon {
+  const native = nativeKernels();
+  if (!native || !loadNativeAddon().status.available) {
+    throw new Error(`${kernelName} needs the native addon with OpenBLAS`);
+  }
+  return native;
+}
+
+/** True when the OpenBLAS-backed kernel `kernelName` can run: registered for the active backend, the addon loaded with OpenBLAS. */
+export function blasKernelRunnable(kernelName: string): boolean {
+  return (
+    tf.getKernel(kernelName, tf.getBackend()) !== undefined &&
+    nativeKernels() !== undefined &&
+    loadNativeAddon().status.available
+  );
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
-import { loadNativeAddon, nativeKernels } from './nativeAddon.js';
+import { addonWithBlas, blasKernelRunnable } from './blasKernels.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -19,10 +19,7 @@ export function outputLossKernel(backendName: JsKernelBackend) {
     const { smoothing, chunkRows } = attrs as { smoothing: number; chunkRows: number };
     const [tokens, units] = hidden.shape;
     const vocab = kernel.shape[1];
-    const native = nativeKernels();
-    if (!native || !loadNativeAddon().status.available) {
-      throw new Error('SubflowOutputLoss needs the native addon with OpenBLAS');
-    }
+    const native = addonWithBlas('SubflowOutputLoss');
     const float = (shape: number[]) => ({ shape, dtype: 'float32' as const });
     const io = new KernelIo(backend, backendName);
     const {
@@ -64,10 +61,5 @@ export function setOutputLossKernelEnabled(enabled: boolean): void {
 
 /** True when `SubflowOutputLoss` can run: enabled, registered for the active backend, and OpenBLAS loaded. */
 export function outputLossKernelActive(): boolean {
-  return (
-    outputLossEnabled &&
-    tf.getKernel('SubflowOutputLoss', tf.getBackend()) !== undefined &&
-    nativeKernels() !== undefined &&
-    loadNativeAddon().status.available
-  );
+  return outputLossEnabled && blasKernelRunnable('SubflowOutputLoss');
 }

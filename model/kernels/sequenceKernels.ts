@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
-import { loadNativeAddon, nativeKernels, type NativeAddon } from './nativeAddon.js';
+import { addonWithBlas, blasKernelRunnable } from './blasKernels.js';
+import type { NativeAddon } from './nativeAddon.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -13,13 +14,7 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
  * which is the reference these kernels are tested against.
  */
 
-function addon(): NativeAddon {
-  const native = nativeKernels();
-  if (!native || !loadNativeAddon().status.available) {
-    throw new Error('SubflowLstmSequence needs the native addon with OpenBLAS');
-  }
-  return native;
-}
+const addon = (): NativeAddon => addonWithBlas('SubflowLstmSequence');
 
 /**
  * Forward. Inputs: projections x·W + b [B,T,4H], recurrent U [H,4H], initial h then c [2,B,H],
@@ -122,10 +117,5 @@ export function setLstmSequenceKernelsEnabled(enabled: boolean): void {
 
 /** True when the sequence kernels can run: enabled, registered for the active backend, and OpenBLAS loaded. */
 export function lstmSequenceKernelsActive(): boolean {
-  return (
-    sequenceEnabled &&
-    tf.getKernel('SubflowLstmSequence', tf.getBackend()) !== undefined &&
-    nativeKernels() !== undefined &&
-    loadNativeAddon().status.available
-  );
+  return sequenceEnabled && blasKernelRunnable('SubflowLstmSequence');
 }
