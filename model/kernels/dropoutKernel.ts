@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelIo, type JsKernelBackend } from './kernelIo.js';
-import { loadNativeAddon, nativeKernels } from './nativeAddon.js';
+import { nativeKernels } from './nativeAddon.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -43,13 +43,11 @@ export function seededDropout(x: tf.Tensor, rate: number, seed: number): tf.Tens
     dropoutKernelEnabled &&
     x.dtype === 'float32' &&
     tf.getKernel('SubflowDropout', tf.getBackend()) !== undefined &&
-    nativeKernels() !== undefined &&
-    loadNativeAddon().addon !== undefined;
+    nativeKernels() !== undefined;
   if (!active) return tf.dropout(x, rate, undefined, seed);
   // The kernel takes an integer in [0, 2^53); any other number still gives one fixed mask.
   const attrs = { keep: 1 - rate, seed: Math.abs(Math.trunc(seed)) % 2 ** 53 };
-  const op = tf.customGrad((input, save) => {
-    void save;
+  const op = tf.customGrad((input) => {
     const run = (t: tf.Tensor) =>
       (
         tf.engine().runKernel('SubflowDropout', { x: t }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]

@@ -1,4 +1,4 @@
-// Dropout for training (model/dropout.ts): out = x · mask / keep, the mask drawn from a
+// Dropout for training (model/kernels/dropoutKernel.ts): out = x · mask / keep, the mask drawn from a
 // counter-based generator — element i's draw is a hash of (seed, i) — so the backward pass
 // regenerates the same mask from the seed instead of keeping it, and the result does not depend on
 // how the elements were shared out over threads. tf.dropout drew its uniforms with a JS generator:
