@@ -95,7 +95,7 @@ export function submissionEvents(id: string, options: { redisUrl: string }): Obs
           const result =
             job.returnvalue ??
             (await Job.fromId<unknown, TranslateJobResult>(translate, file.jobId))?.returnvalue;
-          if (result) completed(file.jobId, result);
+          completed(file.jobId, result);
         } else if (state === 'failed' && job) failed(file.jobId, job.failedReason);
         else if (state === 'unknown')
           failed(file.jobId, `the job of ${file.input} was removed from the queue`);

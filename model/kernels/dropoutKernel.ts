@@ -19,8 +19,13 @@ export function dropoutKernel(backendName: JsKernelBackend) {
     if (!native) throw new Error('SubflowDropout needs the native addon');
     const io = new KernelIo(backend, backendName);
     const { inputs: views, outputs, infos } = io.views([x], [{ shape: x.shape, dtype: 'float32' }]);
-    const size = x.shape.reduce((a, b) => a * b, 1);
-    native.dropout(views[0] as Float32Array, outputs[0] as Float32Array, size, keep, seed);
+    native.dropout(
+      views[0] as Float32Array,
+      outputs[0] as Float32Array,
+      tf.util.sizeFromShape(x.shape),
+      keep,
+      seed,
+    );
     return io.result(infos);
   };
 }

@@ -57,6 +57,14 @@ bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
   return typed_array(env, value, napi_int32_array, (void **)data, length);
 }
 
+bool optional_ints(napi_env env, napi_value value, int32_t **data, size_t *length) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  *data = NULL;
+  *length = 0;
+  return type == napi_null || type == napi_undefined || int_array(env, value, data, length);
+}
+
 int int_arg(napi_env env, napi_value value) {
   int32_t result = 0;
   napi_get_value_int32(env, value, &result);
@@ -410,13 +418,11 @@ static void decoder_step_rows(void *arg, long r0, long r1) {
 // pending) when it is not an Int32Array, is shorter than `rows`, or points outside [0, available).
 static bool optional_row_map(napi_env env, napi_value value, long rows, long available, const char *name,
                              const int32_t **rows_out) {
-  napi_valuetype type;
-  napi_typeof(env, value, &type);
-  *rows_out = NULL;
-  if (type == napi_null || type == napi_undefined) return true;
   int32_t *map;
   size_t length;
-  if (!int_array(env, value, &map, &length)) return false;
+  *rows_out = NULL;
+  if (!optional_ints(env, value, &map, &length)) return false;
+  if (map == NULL) return true;
   char message[96];
   for (long r = 0; r < rows; r++) {
     if ((size_t)r >= length || map[r] < 0 || map[r] >= available) {

@@ -28,6 +28,8 @@ bool float_array(napi_env env, napi_value value, float **data, size_t *length);
 // An optional Float32Array argument (null/undefined → NULL); false on a type error.
 bool optional_floats(napi_env env, napi_value value, float **data, size_t *length);
 bool int_array(napi_env env, napi_value value, int32_t **data, size_t *length);
+// An optional Int32Array argument (null/undefined → NULL); false on a type error.
+bool optional_ints(napi_env env, napi_value value, int32_t **data, size_t *length);
 int int_arg(napi_env env, napi_value value);
 double double_arg(napi_env env, napi_value value);
 bool bool_arg(napi_env env, napi_value value);
